@@ -1,0 +1,2 @@
+//! Shared helpers for pinion end-to-end tests.
+#![forbid(unsafe_code)]
