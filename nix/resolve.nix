@@ -1,0 +1,99 @@
+# Resolution through the `resolver` binary inside a sandboxed derivation (no
+# network), whose output is imported (import-from-derivation), plus the inputs
+# it needs: providers, and the versions nixpkgs' Python set offers.
+{ pkgs, resolver, dbFile }:
+let
+  util = import ./util.nix;
+
+  # The resolver built from this repository when none is given. The source is the
+  # workspace's member directories (from Cargo.toml) and Cargo files only, so edits
+  # elsewhere (nix/, tests/nix, docs) do not rebuild it.
+  cargoToml = builtins.fromTOML (builtins.readFile ../Cargo.toml);
+  memberDirs = map (m: builtins.head (builtins.split "/" m)) cargoToml.workspace.members;
+  src = builtins.path {
+    name = "pinion-source";
+    path = ./..;
+    filter = path: type:
+      let
+        rel = builtins.substring (builtins.stringLength (toString ./..) + 1) (-1) (toString path);
+        top = builtins.head (builtins.split "/" rel);
+      in
+      (builtins.elem rel [ "Cargo.toml" "Cargo.lock" ] || builtins.elem top memberDirs)
+      && builtins.match "(.*/)?target(/.*)?|tests/nix.*" rel == null;
+  };
+  resolverPackage =
+    if resolver != null then resolver
+    else pkgs.rustPlatform.buildRustPackage {
+      pname = "pinion-resolver";
+      version = cargoToml.workspace.package.version;
+      inherit src;
+      cargoLock.lockFile = ../Cargo.lock;
+      cargoBuildFlags = [ "-p" "resolver" ];
+      doCheck = false;
+    };
+
+  validProviders = [ "wheel" "sdist" "nixpkgs" ];
+in
+rec {
+  inherit resolverPackage;
+  resolverExe = "${resolverPackage}/bin/resolver";
+
+  # Checks provider strings at evaluation time (clear error before any build) and
+  # normalizes package keys the way the lock names packages.
+  checkProviders = providers:
+    builtins.listToAttrs (map
+      (key:
+        let
+          value = providers.${key};
+          names = if builtins.isString value then util.splitComma value
+            else throw "pinion: providers.${key} must be a string like \"wheel,sdist\", got a ${builtins.typeOf value}";
+          bad = builtins.filter (p: !(builtins.elem p validProviders)) names;
+        in
+        if names == [ ] then throw "pinion: providers.${key} is empty; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
+        else if bad != [ ] then throw "pinion: providers.${key} = \"${value}\": unknown provider \"${builtins.head bad}\"; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
+        else { name = if key == "_default" then key else util.normalizeName key; value = builtins.concatStringsSep "," names; })
+      (builtins.attrNames providers));
+
+  # { "<normalized pname>" = { attr; version; }; } for every attribute of the
+  # Python set that is a Python package derivation. Each attribute is evaluated
+  # only as far as `pname`/`version`, inside tryEval so broken or removed
+  # packages (which throw) are skipped.
+  nixpkgsVersions = ps:
+    let
+      entry = attr:
+        let
+          r = builtins.tryEval (
+            let v = ps.${attr}; in
+            if builtins.isAttrs v && v ? pythonModule && v ? pname && v ? version
+              && builtins.isString v.pname && builtins.isString v.version
+            then { name = util.normalizeName v.pname; value = { inherit attr; inherit (v) version; }; }
+            else null);
+        in
+        if r.success then r.value else null;
+      entries = builtins.filter (e: e != null) (map entry (builtins.attrNames ps));
+      # Several attrs can share a pname (e.g. versioned attrs): prefer the attr
+      # whose own name normalizes to the pname, else the first in sorted order.
+      exact = builtins.listToAttrs (builtins.filter (e: util.normalizeName e.value.attr == e.name) entries);
+      first = builtins.listToAttrs entries; # first occurrence wins
+    in
+    first // exact;
+
+  # The derivation whose output is the lock for these inputs (format "nix" for
+  # import, "json" for a lock file users commit).
+  lockDerivation = { requirements, providers, python, system, nixpkgsPs, format }:
+    pkgs.runCommand "pinion-lock${if format == "json" then ".json" else ".nix"}"
+      {
+        inherit requirements;
+        providersJson = builtins.toJSON (checkProviders providers);
+        nixpkgsJson = builtins.toJSON (nixpkgsVersions nixpkgsPs);
+        passAsFile = [ "requirements" "providersJson" "nixpkgsJson" ];
+        preferLocalBuild = true;
+        allowSubstitutes = false;
+      } ''
+      echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
+      ${resolverExe} --db ${dbFile} -r "$requirementsPath" \
+        --python ${python.version} --system ${system} \
+        --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
+        --format ${format} -o "$out"
+    '';
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Runs every Nix test of pinion against the nixpkgs stub, in the Nix sandbox.
+# Needs tests/nix/setup-nix.sh to have run (root, sandbox = true).
+#   PINION_UPDATE_SNAPSHOTS=1  rewrite tests/nix/expected/*.json
+#   PINION_RESOLVER, PINION_DBGEN, PINION_DB: binaries and DB for the
+#     real-resolver tests (default: target/{release,debug}/{resolver,dbgen}, sample/pinion-db.tar.gz);
+#   PINION_REQUIRE_RESOLVER=1  fail (instead of skip) when they are missing.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$here"
+export NIX_PATH="nixpkgs=$repo/tests/nixpkgs-stub:unstable=$repo/tests/nixpkgs-stub"
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+passed=0 failed=0 skipped=0
+ok() { echo "  ok    $1"; passed=$((passed + 1)); }
+bad() { echo "  FAIL  $1"; [ -n "${2:-}" ] && sed 's/^/        | /' <<<"$2" | tail -25; failed=$((failed + 1)); }
+skip() { echo "  skip  $1"; skipped=$((skipped + 1)); }
+section() { echo "== $1"; }
+
+ev() { nix-instantiate --read-write-mode --eval --strict --json "$@"; }
+
+# Evaluates FILE -A ATTR (a list of {what, ok}) and reports every check.
+checks() {
+  local file="$1" attr="$2"; shift 2
+  local out err
+  if ! out="$(ev "$file" -A "$attr" "$@" 2>"$work/err")"; then
+    bad "$attr: evaluation failed" "$(cat "$work/err")"; return
+  fi
+  if ! python3 -c 'import json, sys
+checks = json.load(sys.stdin)
+assert isinstance(checks, list) and checks, "no checks"
+for c in checks:
+    print(("True" if c["ok"] is True else "False") + "\t" + c["what"])' <<<"$out" >"$work/checks" 2>"$work/err"; then
+    bad "$attr: bad check list" "$(cat "$work/err")"; return
+  fi
+  while IFS=$'\t' read -r status what; do
+    if [ "$status" = True ]; then ok "$attr: $what"; else bad "$attr: $what"; fi
+  done <"$work/checks"
+}
+
+# Expects evaluating FILE -A ATTR to fail with a message containing every PATTERN.
+fails_with() {
+  local file="$1" attr="$2"; shift 2
+  if ev "$file" -A "$attr" >/dev/null 2>"$work/err"; then
+    bad "$attr: evaluation succeeded but must fail"; return
+  fi
+  for pat in "$@"; do
+    if ! grep -qF -- "$pat" "$work/err"; then bad "$attr: message lacks '$pat'" "$(cat "$work/err")"; return; fi
+  done
+  ok "$attr: fails with a clear message"
+}
+
+serve() { # serve DIR -> sets $port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  (cd "$1" && exec python3 -m http.server --bind 127.0.0.1 "$port" >"$work/http-$port.log" 2>&1) &
+  pids+=($!)
+  for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && return; sleep 0.1; done
+  echo "http server did not start" >&2; exit 1
+}
+
+section "setup"
+if ! command -v nix-build >/dev/null; then echo "nix-build missing: run tests/nix/setup-nix.sh" >&2; exit 1; fi
+# The stub's python3 is the host's /usr/bin/python3 declared as 3.11 (Debian 12).
+if [ "$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = 3.11 ]; then
+  ok "host /usr/bin/python3 is 3.11 (the stub's interpreter)"
+else bad "/usr/bin/python3 must be CPython 3.11 (Debian 12) for the nixpkgs stub"; fi
+if [ "$(nix show-config 2>/dev/null | awk '$1=="sandbox"{print $3}')" = true ]; then ok "sandbox enabled"; else bad "sandbox not enabled (run tests/nix/setup-nix.sh)"; fi
+
+section "library internals"
+for a in util nixpkgs-versions providers options; do checks cases/units.nix "$a"; done
+
+section "seed page examples (tests/nix/seed, fake resolver)"
+git init -q -b master "$work/git" && cp "$here/seed/project/setup.py" "$work/git/" && cp -r "$here/seed/project/my_package" "$work/git/" \
+  && echo six >"$work/git/requirements.txt" && git -C "$work/git" add -A \
+  && git -C "$work/git" -c user.email=t@example.org -c user.name=t commit -qm init
+for a in mkpython mkpythonshell buildpythonpackage github tensorflow-nixpkgs tensorflow-wheel pytorch poetry2nix; do
+  checks cases/seed.nix "$a" --argstr gitUrl "file://$work/git"
+done
+
+section "snapshots of mkPython structure (tests/nix/expected)"
+for a in requests overrides; do
+  if ! ev cases/snapshot.nix -A "$a" 2>"$work/err" | python3 -m json.tool --sort-keys >"$work/$a.json"; then
+    bad "snapshot $a: evaluation failed" "$(cat "$work/err")"; continue
+  fi
+  if [ -n "${PINION_UPDATE_SNAPSHOTS:-}" ]; then cp "$work/$a.json" "expected/$a.json"; ok "snapshot $a updated"
+  elif diff -u "expected/$a.json" "$work/$a.json" >"$work/diff"; then ok "snapshot $a"
+  else bad "snapshot $a differs (PINION_UPDATE_SNAPSHOTS=1 to accept)" "$(cat "$work/diff")"; fi
+done
+
+section "error messages"
+fails_with cases/errors.nix unknown-provider 'unknown provider "conda"' 'valid providers are: wheel, sdist, nixpkgs'
+fails_with cases/errors.nix unknown-default-provider 'providers._default = "pip"' 'valid providers are'
+fails_with cases/errors.nix missing-requirements 'missing argument `requirements`'
+fails_with cases/errors.nix requirements-not-string '`requirements` must be a string' 'got a list'
+fails_with cases/errors.nix unknown-argument 'unknown argument(s) requirement' 'valid arguments are'
+fails_with cases/errors.nix unresolvable 'definitely-not-on-pypi is not in the database' 'pinion-lock.nix.drv'
+fails_with cases/errors.nix wrong-db-hash 'wrong hash for the database file' 'actual   sha256 = "' 'Change the sha256 in the db argument'
+fails_with cases/errors.nix missing-db 'does not exist' 'db = pkgs.fetchurl'
+fails_with cases/errors.nix lock-wrong-python 'resolved for Python 3.10.4 but python is 3.11.2'
+fails_with cases/errors.nix lock-wrong-version 'lock_version 2'
+fails_with cases/errors.nix nixpkgs-attr-missing 'python.pkgs.foo_nonexistent'
+
+if ev cases/warnings.nix -A unknown-requirements >/dev/null 2>"$work/err" \
+  && grep -q "pinion warning: the requirements of tomli 2.0.1 (sdist) are unknown" "$work/err"; then
+  ok "requirements_known = false: builds with a warning"
+else bad "requirements_known = false warning" "$(cat "$work/err")"; fi
+
+# The default DB pin (nix/db.json) is a repository path until a release rewrites it.
+pin_path=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("path", ""))' "$repo/nix/db.json")
+if [ -z "$pin_path" ]; then
+  ok "nix/db.json pins a released DB (url + sha256)"
+elif [ -f "$repo/$pin_path" ]; then
+  if [ "$(ev -E "toString (import $repo { pkgs = import $repo/tests/nixpkgs-stub { }; }).db" 2>"$work/err")" = "\"$repo/$pin_path\"" ]; then
+    ok "default DB is nix/db.json's $pin_path"; else bad "default DB" "$(cat "$work/err")"; fi
+else
+  if ev -E "(import $repo { pkgs = import $repo/tests/nixpkgs-stub { }; }).db" >/dev/null 2>"$work/err"; then
+    bad "a missing default DB must fail evaluation"
+  elif grep -q "(from nix/db.json) does not exist" "$work/err"; then ok "missing default DB ($pin_path) names nix/db.json"
+  else bad "missing default DB message" "$(cat "$work/err")"; fi
+fi
+
+section "flake outputs (stub as nixpkgs)"
+checks cases/flake.nix checks
+
+section "real sandboxed builds from a lock (loopback PyPI, no IFD)"
+serve "$here/fixtures"
+base="http://127.0.0.1:$port"
+sed "s#@BASE@#$base#g" fixtures/real.lock.json.in >"$work/pinion.lock.json"
+real() { nix-build --no-out-link --option allow-import-from-derivation false cases/real.nix --argstr lock "$work/pinion.lock.json" "$@"; }
+if ev --option allow-import-from-derivation false cases/real.nix --argstr lock "$work/pinion.lock.json" -A env.drvPath >/dev/null 2>"$work/err"; then
+  ok "lock path evaluates with allow-import-from-derivation = false"
+else bad "lock path needs IFD" "$(cat "$work/err")"; fi
+if env=$(real -A env 2>"$work/build.log"); then
+  ok "environment built (wheels + setuptools sdist + flit sdist)"
+  if out=$("$env/bin/python" "$here/check_env.py" "$env" requests=2.31.0 six=1.16.0 tomli=2.0.1 idna=3.4 urllib3=2.0.7 certifi=2023.7.22 charset_normalizer=3.3.2 2>&1); then
+    ok "env python imports every package from the env"; else bad "env python imports" "$out"; fi
+else bad "environment build" "$(cat "$work/build.log")"; fi
+if pkg=$(real -A package 2>"$work/build.log"); then
+  if out=$("$(real -A packageEnv 2>/dev/null)/bin/python" -c 'import my_package, requests; print(my_package.__file__)' 2>&1); then
+    ok "buildPythonPackage from a local project built; it and its requirements import"; else bad "buildPythonPackage imports" "$out"; fi
+else bad "buildPythonPackage build" "$(cat "$work/build.log")"; fi
+if shell=$(real -A shell 2>"$work/build.log") && grep -q -- "-env" "$shell"; then ok "mkPythonShell builds with the env"; else bad "mkPythonShell" "$(cat "$work/build.log")"; fi
+cp fixtures/universe.json "$work/db.json"
+sha=$(sha256sum fixtures/universe.json | cut -d' ' -f1)
+if ev cases/fetched-db.nix --argstr url "$base/universe.json" --argstr sha256 "$sha" -A six >/dev/null 2>"$work/err"; then
+  ok "db = { url; sha256; } fetched and used"; else bad "db from url" "$(cat "$work/err")"; fi
+if ev cases/fetched-db.nix --argstr url "$base/universe.json" --argstr sha256 "$(printf 0%.0s $(seq 64))" -A six >/dev/null 2>"$work/err"; then
+  bad "wrong url db hash accepted"
+elif grep -q "hash mismatch" "$work/err" && grep -q "pinion-db-fix-sha256-in-the-db-argument" "$work/err"; then
+  ok "wrong url db hash: mismatch error names the setting to fix"
+else bad "wrong url db hash message" "$(cat "$work/err")"; fi
+
+section "lock writing (mkLock) round trip"
+if lockfile=$(nix-build --no-out-link cases/mklock.nix -A lock 2>"$work/err"); then
+  if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["lock_version"]==1 and d["roots"]==["requests"], d' "$lockfile" 2>"$work/err"; then
+    ok "mkLock writes a JSON lock"; else bad "mkLock output" "$(cat "$work/err")"; fi
+  a=$(ev --option allow-import-from-derivation false cases/mklock.nix --argstr lock "$lockfile" -A fromLock 2>"$work/err") || bad "lock from mkLock without IFD" "$(cat "$work/err")"
+  b=$(ev cases/mklock.nix -A viaIfd 2>"$work/err") || bad "IFD evaluation" "$(cat "$work/err")"
+  if [ -n "${a:-}" ] && [ "$a" = "${b:-}" ]; then ok "same environment from the committed lock and through IFD"; else bad "lock vs IFD differ" "$a
+$b"; fi
+else bad "mkLock build" "$(cat "$work/err")"; fi
+
+section "resolver runs without network"
+"$here/no-network-test.sh" "$here/fake-resolver/bin/resolver" "$here/fixtures/universe.json" "six" >"$work/nonet.log" 2>&1 \
+  && ok "resolve derivation cannot reach a loopback listener or the internet (fake resolver)" || bad "no-network (fake resolver)" "$(cat "$work/nonet.log")"
+
+section "real resolver (import-from-derivation)"
+# Release binaries (what CI builds) win over debug ones.
+bin="$repo/target/release"; [ -x "$bin/resolver" ] || bin="$repo/target/debug"
+resolver="${PINION_RESOLVER:-$bin/resolver}"
+dbgen="${PINION_DBGEN:-$bin/dbgen}"
+db="${PINION_DB:-$repo/sample/pinion-db.tar.gz}"
+have_resolver=; [ -x "$resolver" ] && "$resolver" --help 2>&1 | grep -q -- --nixpkgs && have_resolver=1
+if [ -n "$have_resolver" ] && [ -x "$dbgen" ] && "$dbgen" build --help 2>&1 | grep -q -- --state; then
+  "$here/e2e-loopback-test.sh" "$dbgen" "$resolver" "$work/fixture-db.tar.gz" >"$work/e2e.log" 2>&1 \
+    && ok "crawl state -> dbgen -> resolver (IFD) -> sandboxed build -> imports (loopback PyPI)" || bad "end-to-end over loopback PyPI" "$(cat "$work/e2e.log")"
+  # Without the sample DB, the fixture DB the end-to-end test built serves the tests below.
+  [ -f "$db" ] || db="$work/fixture-db.tar.gz"
+elif [ -n "${PINION_REQUIRE_RESOLVER:-}" ]; then
+  bad "end-to-end: need working $resolver and $dbgen"
+else skip "end-to-end over loopback PyPI: $resolver or $dbgen missing/not working (cargo build -p resolver -p dbgen)"; fi
+if [ -n "$have_resolver" ] && [ -f "$db" ]; then
+  "$here/real-resolver-test.sh" "$resolver" "$db" >"$work/real.log" 2>&1 \
+    && ok "mkPython/mkLock through the real resolver ($(basename "$db")), resolver errors surface" || bad "real resolver" "$(cat "$work/real.log")"
+  "$here/no-network-test.sh" "$resolver" "$db" requests >"$work/nonet.log" 2>&1 \
+    && ok "real resolver in the resolve derivation has no network" || bad "no-network (real resolver)" "$(cat "$work/nonet.log")"
+elif [ -n "${PINION_REQUIRE_RESOLVER:-}" ]; then
+  bad "real resolver tests: need $resolver and a DB ($db)"
+else skip "real resolver tests: $resolver or $db missing"; fi
+
+echo "== $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

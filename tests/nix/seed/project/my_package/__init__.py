@@ -1,0 +1,1 @@
+"""Example project of the seed page tests."""
