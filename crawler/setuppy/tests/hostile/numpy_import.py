@@ -1,0 +1,2 @@
+from numpy.distutils.core import setup
+setup(name="needs-numpy", install_requires=["numpy"])
