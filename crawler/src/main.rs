@@ -1,1 +1,197 @@
-fn main() {}
+//! `crawler`: the command-line front end of the pinion crawler.
+#![forbid(unsafe_code)]
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use crawler::fetch::FetchOptions;
+use crawler::http::{Http, HttpConfig};
+use crawler::state::State;
+use crawler::sync::{Selection, SyncOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "crawler",
+    version,
+    about = "Crawl a Python package index into a pinion crawl state"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch project pages and the metadata of every file not yet in the state.
+    Sync(SyncArgs),
+    /// Combine the states of sharded crawls (`sync --shard I/N`) into one.
+    Merge {
+        /// The merged state (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Shard states, merged in order (the first wins where they overlap).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct SyncArgs {
+    /// The crawl state (SQLite, created if missing).
+    #[arg(long)]
+    state: PathBuf,
+    /// Simple-repository root (PEP 503/691).
+    #[arg(long, default_value = "https://pypi.org/simple/")]
+    index: String,
+    /// Projects to crawl (repeatable).
+    #[arg(long = "project", value_name = "NAME")]
+    projects: Vec<String>,
+    /// File with one project name per line (`#` comments allowed; requirement lines work too).
+    #[arg(long)]
+    projects_file: Option<PathBuf>,
+    /// Crawl every project listed on the index root page.
+    #[arg(long, conflicts_with_all = ["projects", "projects_file"])]
+    all: bool,
+    /// Concurrent HTTP requests.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Maximum requests per second (0 = unlimited).
+    #[arg(long, default_value_t = 0.0)]
+    rate_limit: f64,
+    /// Also crawl projects required by crawled files (transitively).
+    #[arg(long)]
+    follow_deps: bool,
+    /// Skip files uploaded before this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    uploaded_since: Option<String>,
+    /// With --uploaded-since: still record each project's N most recently uploaded releases.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        requires = "uploaded_since"
+    )]
+    keep_releases: usize,
+    /// Retry files that failed 3 or more times before.
+    #[arg(long)]
+    retry_failed: bool,
+    /// Never try `.metadata` sidecars that the index does not advertise.
+    #[arg(long)]
+    no_unadvertised_sidecars: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json_summary: bool,
+    /// Crawl only projects whose name hashes to shard I of N (see `crawler merge`).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<crawler::merge::Shard>,
+}
+
+/// Exit code when the sync finished but some files or project pages failed.
+const EXIT_SOME_FAILED: u8 = 2;
+
+fn main() -> ExitCode {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    match Cli::parse().command {
+        Command::Sync(args) => sync(args),
+        Command::Merge { out, shards } => {
+            let shards: Vec<&std::path::Path> = shards.iter().map(PathBuf::as_path).collect();
+            crawler::merge::merge(&out, &shards)?;
+            println!("merged {} shards into {}", shards.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
+    let selection = if args.all {
+        Selection::All
+    } else {
+        let mut names = args.projects.clone();
+        if let Some(path) = &args.projects_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            names.extend(project_names(&text));
+        }
+        if names.is_empty() {
+            bail!("nothing to crawl: give --project NAME, --projects-file FILE or --all");
+        }
+        Selection::Projects(names)
+    };
+    let uploaded_since = match &args.uploaded_since {
+        Some(d) => Some(crawler::index::parse_timestamp(d).with_context(|| {
+            format!("--uploaded-since {d:?}: expected YYYY-MM-DD or an RFC 3339 timestamp")
+        })?),
+        None => None,
+    };
+    let state = State::open(&args.state)?;
+    let http = Http::new(HttpConfig {
+        concurrency: args.concurrency.max(1),
+        rate_limit: (args.rate_limit > 0.0).then_some(args.rate_limit),
+        ..HttpConfig::default()
+    })?;
+    let opts = SyncOptions {
+        index_url: args.index.clone(),
+        selection,
+        follow_deps: args.follow_deps,
+        uploaded_since,
+        keep_releases: args.keep_releases,
+        retry_failed: args.retry_failed,
+        concurrency: args.concurrency.max(1),
+        progress: std::io::stderr().is_terminal(),
+        fetch: FetchOptions {
+            try_sidecar: !args.no_unadvertised_sidecars,
+            ..FetchOptions::default()
+        },
+        shard: args.shard,
+    };
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let summary = rt.block_on(crawler::sync::sync(state, http, opts))?;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    if args.json_summary {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        eprint!("{}", summary.render());
+    } else {
+        print!("{}", summary.render());
+    }
+    let failed = summary.files_failed > 0 || !summary.projects_failed.is_empty();
+    Ok(if failed {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Project names from a list file: the leading name of each non-comment line, so plain
+/// requirement lines (`flask>=2`) work as well.
+fn project_names(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('-'))
+        .map(|l| {
+            let end = l
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+                .unwrap_or(l.len());
+            l[..end].to_string()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}

@@ -1,0 +1,679 @@
+//! Parsing of simple-repository pages: PEP 691 JSON and PEP 503 HTML, for both the root
+//! project list and per-project file lists (with the PEP 592/658/700/714 extensions).
+//!
+//! Pure functions over bytes; the HTTP side lives in `sync`.
+
+use pinion_pep::{DistFilename, ProjectName, classify_filename};
+use serde::Deserialize;
+use url::Url;
+
+pub const JSON_CONTENT_TYPE: &str = "application/vnd.pypi.simple.v1+json";
+/// JSON first, HTML as a fallback, per PEP 691's content negotiation.
+pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(
+        "{url}: response is neither PEP 691 JSON nor PEP 503 HTML (content-type {content_type:?})"
+    )]
+    UnknownFormat { url: String, content_type: String },
+    #[error("{url}: invalid PEP 691 JSON: {message}")]
+    BadJson { url: String, message: String },
+}
+
+/// Whether the index advertises a PEP 658 sidecar, and its hash when it gives one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CoreMetadata {
+    #[default]
+    NotAdvertised,
+    Advertised {
+        sha256: Option<[u8; 32]>,
+    },
+}
+
+/// One file listed on a project page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    pub filename: String,
+    /// Absolute, fragment removed.
+    pub url: String,
+    pub sha256: Option<[u8; 32]>,
+    pub size: Option<i64>,
+    pub upload_time: Option<i64>,
+    pub requires_python: Option<String>,
+    pub yanked: bool,
+    pub yanked_reason: Option<String>,
+    pub core_metadata: CoreMetadata,
+}
+
+/// Wheel tag columns: python, abi, platform, each '.'-joined.
+pub type TagColumns = [String; 3];
+
+impl IndexFile {
+    /// (kind, version, wheel tags) as stored in `files`. Unparseable wheel/sdist names are
+    /// stored as kind 'other' so one odd upload cannot stop a project.
+    pub fn classify(&self, project: &str) -> (&'static str, String, Option<TagColumns>) {
+        let Ok(name) = ProjectName::new(project) else {
+            return ("other", String::new(), None);
+        };
+        match classify_filename(&self.filename, &name) {
+            Ok(DistFilename::Wheel(w)) => (
+                "wheel",
+                w.version,
+                Some([
+                    w.python_tags.join("."),
+                    w.abi_tags.join("."),
+                    w.platform_tags.join("."),
+                ]),
+            ),
+            Ok(DistFilename::Sdist(s)) => ("sdist", s.version, None),
+            Ok(DistFilename::Other) | Err(_) => ("other", other_version(&self.filename), None),
+        }
+    }
+}
+
+/// Best-effort version of eggs/installers (`name-1.0-py2.7.egg`): the second dash field.
+fn other_version(filename: &str) -> String {
+    filename
+        .split('-')
+        .nth(1)
+        .map(|v| v.trim_end_matches(".exe").trim_end_matches(".egg"))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectPage {
+    /// The name as the index spells it (falls back to the requested name).
+    pub display_name: Option<String>,
+    pub last_serial: Option<i64>,
+    pub files: Vec<IndexFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootEntry {
+    pub name: String,
+    pub last_serial: Option<i64>,
+}
+
+fn is_json(content_type: &str) -> bool {
+    content_type.split(';').next().is_some_and(|m| {
+        m.trim().eq_ignore_ascii_case(JSON_CONTENT_TYPE)
+            || m.trim().eq_ignore_ascii_case("application/json")
+    })
+}
+
+fn is_html(content_type: &str, body: &[u8]) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "text/html" || mime == "application/vnd.pypi.simple.v1+html" {
+        return true;
+    }
+    // Some static mirrors serve pages without a content type.
+    mime.is_empty() && {
+        let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+        head.contains("<html") || head.contains("<!doctype html") || head.contains("<a ")
+    }
+}
+
+/// Parses a project page. `header_serial` is `X-PyPI-Last-Serial`, used when the body has none.
+pub fn parse_project_page(
+    url: &Url,
+    content_type: &str,
+    body: &[u8],
+    header_serial: Option<i64>,
+) -> Result<ProjectPage, IndexError> {
+    if is_json(content_type) {
+        let page: JsonProject = serde_json::from_slice(body).map_err(|e| IndexError::BadJson {
+            url: url.to_string(),
+            message: e.to_string(),
+        })?;
+        let files = page
+            .files
+            .into_iter()
+            .filter_map(|f| f.into_file(url))
+            .collect();
+        return Ok(ProjectPage {
+            display_name: page.name,
+            last_serial: page.meta.and_then(|m| m.last_serial).or(header_serial),
+            files,
+        });
+    }
+    if is_html(content_type, body) {
+        let html = String::from_utf8_lossy(body);
+        let files = anchors(&html)
+            .into_iter()
+            .filter_map(|a| a.into_file(url))
+            .collect();
+        return Ok(ProjectPage {
+            display_name: None,
+            last_serial: header_serial,
+            files,
+        });
+    }
+    Err(IndexError::UnknownFormat {
+        url: url.to_string(),
+        content_type: content_type.to_string(),
+    })
+}
+
+/// Parses the root page (all projects).
+pub fn parse_root_page(
+    url: &Url,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Vec<RootEntry>, IndexError> {
+    if is_json(content_type) {
+        let root: JsonRoot = serde_json::from_slice(body).map_err(|e| IndexError::BadJson {
+            url: url.to_string(),
+            message: e.to_string(),
+        })?;
+        return Ok(root
+            .projects
+            .into_iter()
+            .map(|p| RootEntry {
+                name: p.name,
+                last_serial: p.last_serial,
+            })
+            .collect());
+    }
+    if is_html(content_type, body) {
+        let html = String::from_utf8_lossy(body);
+        return Ok(anchors(&html)
+            .into_iter()
+            .map(|a| RootEntry {
+                name: a.text.trim().to_string(),
+                last_serial: None,
+            })
+            .collect());
+    }
+    Err(IndexError::UnknownFormat {
+        url: url.to_string(),
+        content_type: content_type.to_string(),
+    })
+}
+
+/// `_last-serial` is a number in PEP 691's examples but a string on pypi.org; take both.
+fn serial<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+#[derive(Deserialize)]
+struct JsonRoot {
+    projects: Vec<JsonRootProject>,
+}
+
+#[derive(Deserialize)]
+struct JsonRootProject {
+    name: String,
+    #[serde(rename = "_last-serial", default, deserialize_with = "serial")]
+    last_serial: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct JsonProject {
+    name: Option<String>,
+    meta: Option<JsonMeta>,
+    #[serde(default)]
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonMeta {
+    #[serde(rename = "_last-serial", default, deserialize_with = "serial")]
+    last_serial: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: serde_json::Map<String, serde_json::Value>,
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
+    #[serde(default)]
+    yanked: Option<serde_json::Value>,
+    size: Option<i64>,
+    #[serde(rename = "upload-time")]
+    upload_time: Option<String>,
+    #[serde(rename = "core-metadata")]
+    core_metadata: Option<serde_json::Value>,
+    #[serde(rename = "dist-info-metadata")]
+    dist_info_metadata: Option<serde_json::Value>,
+}
+
+impl JsonFile {
+    fn into_file(self, base: &Url) -> Option<IndexFile> {
+        let url = resolve(base, &self.url)?;
+        let sha256 = self
+            .hashes
+            .get("sha256")
+            .and_then(|v| v.as_str())
+            .and_then(parse_sha256);
+        let (yanked, yanked_reason) = match self.yanked {
+            Some(serde_json::Value::Bool(b)) => (b, None),
+            Some(serde_json::Value::String(s)) => (true, Some(s)),
+            _ => (false, None),
+        };
+        let core = self.core_metadata.or(self.dist_info_metadata);
+        let core_metadata = match core {
+            None | Some(serde_json::Value::Bool(false)) | Some(serde_json::Value::Null) => {
+                CoreMetadata::NotAdvertised
+            }
+            Some(serde_json::Value::Object(m)) => CoreMetadata::Advertised {
+                sha256: m
+                    .get("sha256")
+                    .and_then(|v| v.as_str())
+                    .and_then(parse_sha256),
+            },
+            Some(_) => CoreMetadata::Advertised { sha256: None },
+        };
+        Some(IndexFile {
+            filename: self.filename,
+            url,
+            sha256,
+            size: self.size,
+            upload_time: self.upload_time.as_deref().and_then(parse_timestamp),
+            requires_python: self.requires_python.filter(|s| !s.trim().is_empty()),
+            yanked,
+            yanked_reason: yanked_reason.filter(|s| !s.is_empty()),
+            core_metadata,
+        })
+    }
+}
+
+fn resolve(base: &Url, href: &str) -> Option<String> {
+    let mut u = base.join(href).ok()?;
+    u.set_fragment(None);
+    Some(u.to_string())
+}
+
+fn parse_sha256(hex_str: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_str.trim(), &mut out).ok()?;
+    Some(out)
+}
+
+/// An `<a>` element of a PEP 503 page.
+#[derive(Debug, Default)]
+struct Anchor {
+    href: String,
+    text: String,
+    requires_python: Option<String>,
+    yanked: Option<String>,
+    core_metadata: Option<String>,
+}
+
+impl Anchor {
+    fn into_file(self, base: &Url) -> Option<IndexFile> {
+        let joined = base.join(&self.href).ok()?;
+        let sha256 = joined
+            .fragment()
+            .and_then(|f| f.strip_prefix("sha256="))
+            .and_then(parse_sha256);
+        let url = resolve(base, &self.href)?;
+        let filename = {
+            let text = self.text.trim();
+            if text.is_empty() {
+                joined.path_segments()?.next_back()?.to_string()
+            } else {
+                text.to_string()
+            }
+        };
+        let core_metadata = match self.core_metadata.as_deref() {
+            None | Some("false") => CoreMetadata::NotAdvertised,
+            Some(v) => CoreMetadata::Advertised {
+                sha256: v.strip_prefix("sha256=").and_then(parse_sha256),
+            },
+        };
+        Some(IndexFile {
+            filename,
+            url,
+            sha256,
+            size: None,
+            upload_time: None,
+            requires_python: self.requires_python.filter(|s| !s.trim().is_empty()),
+            yanked: self.yanked.is_some(),
+            yanked_reason: self.yanked.filter(|s| !s.is_empty()),
+            core_metadata,
+        })
+    }
+}
+
+/// A small, forgiving scanner for the anchors of a simple-index page. Simple pages are
+/// machine-generated and flat, so a full HTML parser buys nothing here.
+fn anchors(html: &str) -> Vec<Anchor> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let Some(start) = lower[pos..].find("<a").map(|i| i + pos) {
+        let after = start + 2;
+        if !lower[after..].starts_with(|c: char| c.is_ascii_whitespace() || c == '>') {
+            pos = after;
+            continue;
+        }
+        let Some(tag_end) = find_tag_end(html, after) else {
+            break;
+        };
+        let attrs = parse_attrs(&html[after..tag_end]);
+        let close = lower[tag_end..]
+            .find("</a")
+            .map(|i| i + tag_end)
+            .unwrap_or(html.len());
+        let text = unescape(&html[tag_end + 1..close.max(tag_end + 1)]);
+        let mut a = Anchor {
+            text,
+            ..Anchor::default()
+        };
+        for (k, v) in attrs {
+            match k.as_str() {
+                "href" => a.href = v,
+                "data-requires-python" => a.requires_python = Some(v),
+                "data-yanked" => a.yanked = Some(v),
+                "data-core-metadata" => a.core_metadata = Some(v),
+                "data-dist-info-metadata" if a.core_metadata.is_none() => a.core_metadata = Some(v),
+                _ => {}
+            }
+        }
+        if !a.href.is_empty() {
+            out.push(a);
+        }
+        pos = close;
+    }
+    out
+}
+
+/// Index of the `>` closing a tag, skipping quoted attribute values.
+fn find_tag_end(html: &str, from: usize) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in html[from..].char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(from + i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn parse_attrs(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some(&(i, c)) = chars.peek() {
+        if c.is_ascii_whitespace() || c == '/' {
+            chars.next();
+            continue;
+        }
+        let mut end = i;
+        while let Some(&(j, c)) = chars.peek() {
+            if c == '=' || c.is_ascii_whitespace() {
+                break;
+            }
+            end = j + c.len_utf8();
+            chars.next();
+        }
+        let name = s[i..end].to_ascii_lowercase();
+        while chars.peek().is_some_and(|&(_, c)| c.is_ascii_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_some_and(|&(_, c)| c == '=') {
+            chars.next();
+            while chars.peek().is_some_and(|&(_, c)| c.is_ascii_whitespace()) {
+                chars.next();
+            }
+            let value = match chars.peek().copied() {
+                Some((j, q @ ('"' | '\''))) => {
+                    chars.next();
+                    let mut end = s.len();
+                    for (k, c) in chars.by_ref() {
+                        if c == q {
+                            end = k;
+                            break;
+                        }
+                    }
+                    &s[j + 1..end]
+                }
+                Some((j, _)) => {
+                    let mut end = s.len();
+                    while let Some(&(k, c)) = chars.peek() {
+                        if c.is_ascii_whitespace() {
+                            end = k;
+                            break;
+                        }
+                        chars.next();
+                    }
+                    &s[j..end]
+                }
+                None => "",
+            };
+            out.push((name, unescape(value)));
+        } else if !name.is_empty() {
+            out.push((name, String::new()));
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..semi];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Parses RFC 3339 / ISO 8601 UTC timestamps (`2023-01-01T12:00:00.123456Z`) or a bare
+/// date (`2023-01-01`) to unix seconds.
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let date = s.get(..10)?;
+    let mut parts = date.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    let rest = &s[10..];
+    if let Some(time) = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')) {
+        let hh: i64 = time.get(0..2)?.parse().ok()?;
+        let mm: i64 = time.get(3..5)?.parse().ok()?;
+        let ss: i64 = time.get(6..8)?.parse().ok()?;
+        secs += hh * 3600 + mm * 60 + ss;
+        // A numeric offset (`+02:00`) shifts to UTC; `Z` and fractions need nothing.
+        let tail = &time[8..];
+        if let Some(off_at) = tail.find(['+', '-']) {
+            let off = &tail[off_at..];
+            let sign = if off.starts_with('-') { -1 } else { 1 };
+            let oh: i64 = off.get(1..3)?.parse().ok()?;
+            let om: i64 = off.get(4..6).and_then(|v| v.parse().ok()).unwrap_or(0);
+            secs -= sign * (oh * 3600 + om * 60);
+        }
+    } else if !rest.is_empty() {
+        return None;
+    }
+    Some(secs)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://example.org/simple/foo/").unwrap()
+    }
+
+    #[test]
+    fn html_page_with_extensions() {
+        let html = r#"<!DOCTYPE html><html><body>
+<a href="../../files/foo-1.0-py3-none-any.whl#sha256=0000000000000000000000000000000000000000000000000000000000000001" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=0000000000000000000000000000000000000000000000000000000000000002">foo-1.0-py3-none-any.whl</a><br/>
+<A HREF='https://other.example/foo-0.9.tar.gz' data-yanked="broken &amp; bad">foo-0.9.tar.gz</A>
+<a href="foo-0.8.tar.gz" data-yanked data-core-metadata="true">foo-0.8.tar.gz</a>
+</body></html>"#;
+        let page = parse_project_page(
+            &base(),
+            "text/html; charset=utf-8",
+            html.as_bytes(),
+            Some(7),
+        )
+        .unwrap();
+        assert_eq!(page.last_serial, Some(7));
+        assert_eq!(page.files.len(), 3);
+        let w = &page.files[0];
+        assert_eq!(w.url, "https://example.org/files/foo-1.0-py3-none-any.whl");
+        assert_eq!(w.sha256.unwrap()[31], 1);
+        assert_eq!(w.requires_python.as_deref(), Some(">=3.8"));
+        let mut h2 = [0u8; 32];
+        h2[31] = 2;
+        assert_eq!(
+            w.core_metadata,
+            CoreMetadata::Advertised { sha256: Some(h2) }
+        );
+        assert_eq!(page.files[1].yanked_reason.as_deref(), Some("broken & bad"));
+        assert!(page.files[1].yanked);
+        assert_eq!(
+            page.files[2].url,
+            "https://example.org/simple/foo/foo-0.8.tar.gz"
+        );
+        assert!(page.files[2].yanked && page.files[2].yanked_reason.is_none());
+        assert_eq!(
+            page.files[2].core_metadata,
+            CoreMetadata::Advertised { sha256: None }
+        );
+    }
+
+    #[test]
+    fn json_page() {
+        let json = r#"{"meta":{"api-version":"1.1","_last-serial":"42"},"name":"Foo","files":[
+            {"filename":"foo-1.0.tar.gz","url":"/f/foo-1.0.tar.gz","hashes":{"sha256":"ff00000000000000000000000000000000000000000000000000000000000000"},
+             "requires-python":"","yanked":"oops","size":10,"upload-time":"2023-01-02T00:00:01.5Z","core-metadata":false},
+            {"filename":"foo-1.0-py3-none-any.whl","url":"https://x/foo-1.0-py3-none-any.whl","hashes":{},"yanked":false,"core-metadata":{"sha256":"zz"}}]}"#;
+        let page = parse_project_page(
+            &base(),
+            "application/vnd.pypi.simple.v1+json",
+            json.as_bytes(),
+            Some(1),
+        )
+        .unwrap();
+        assert_eq!(page.last_serial, Some(42));
+        assert_eq!(page.display_name.as_deref(), Some("Foo"));
+        let s = &page.files[0];
+        assert_eq!(s.url, "https://example.org/f/foo-1.0.tar.gz");
+        assert_eq!(s.sha256.unwrap()[0], 0xff);
+        assert_eq!(s.requires_python, None);
+        assert_eq!(s.yanked_reason.as_deref(), Some("oops"));
+        assert_eq!(s.upload_time, Some(1_672_617_601));
+        assert_eq!(s.core_metadata, CoreMetadata::NotAdvertised);
+        assert_eq!(
+            page.files[1].core_metadata,
+            CoreMetadata::Advertised { sha256: None }
+        );
+        assert!(!page.files[1].yanked);
+    }
+
+    #[test]
+    fn unknown_format_is_an_error() {
+        let e = parse_project_page(&base(), "text/plain", b"hello", None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("neither PEP 691 JSON nor PEP 503 HTML"),
+            "{e}"
+        );
+        assert!(matches!(
+            parse_project_page(&base(), JSON_CONTENT_TYPE, b"{", None),
+            Err(IndexError::BadJson { .. })
+        ));
+    }
+
+    #[test]
+    fn root_pages() {
+        let u = Url::parse("https://example.org/simple/").unwrap();
+        let j = br#"{"meta":{"api-version":"1.0"},"projects":[{"name":"A.b","_last-serial":3},{"name":"c"}]}"#;
+        let r = parse_root_page(&u, JSON_CONTENT_TYPE, j).unwrap();
+        assert_eq!(
+            r,
+            vec![
+                RootEntry {
+                    name: "A.b".into(),
+                    last_serial: Some(3)
+                },
+                RootEntry {
+                    name: "c".into(),
+                    last_serial: None
+                }
+            ]
+        );
+        let h = b"<html><body><a href=\"/simple/a-b/\">A.b</a>\n<a href=\"/simple/c/\">c</a></body></html>";
+        assert_eq!(parse_root_page(&u, "text/html", h).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_timestamp("1970-01-01"), Some(0));
+        assert_eq!(parse_timestamp("2023-01-01"), Some(1_672_531_200));
+        assert_eq!(
+            parse_timestamp("2023-01-01T01:00:00+01:00"),
+            Some(1_672_531_200)
+        );
+        assert_eq!(parse_timestamp("2000-02-29T23:59:59Z"), Some(951_868_799));
+        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(parse_timestamp("2023-13-01"), None);
+    }
+}

@@ -1,0 +1,438 @@
+//! The crawl state: a SQLite database laid out exactly as `crawler/schema.sql` (v1) says.
+//!
+//! Every mutation that must be atomic (a project page diff, one file's metadata with its
+//! requirement rows) runs in one transaction, so a crawler killed at any instant leaves a
+//! consistent state that the next run simply continues (see `crawler/SCHEMA.md`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::extract::{Extracted, Sourced};
+use crate::index::IndexFile;
+
+pub const SCHEMA_SQL: &str = include_str!("../schema.sql");
+pub const SCHEMA_VERSION: &str = "1";
+/// Files that failed this many times are skipped unless `--retry-failed`.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("crawl state {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "crawl state {path} has schema version {found:?}; this crawler only understands version {SCHEMA_VERSION:?}"
+    )]
+    WrongVersion { path: PathBuf, found: String },
+}
+
+type Result<T> = std::result::Result<T, StateError>;
+
+/// What a page diff changed in the stored file list.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PageDiff {
+    pub added: u64,
+    pub removed: u64,
+    pub yank_changed: u64,
+}
+
+/// A file whose metadata still has to be obtained.
+#[derive(Debug, Clone)]
+pub struct PendingFile {
+    pub id: i64,
+    pub filename: String,
+    pub url: String,
+    pub kind: String,
+    pub sha256: Option<[u8; 32]>,
+    pub size: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Serials {
+    pub last: Option<i64>,
+    pub synced: Option<i64>,
+}
+
+pub struct State {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl State {
+    /// Opens (creating if needed) a state database and checks its schema version.
+    pub fn open(path: &Path) -> Result<State> {
+        let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
+        let state = State {
+            conn,
+            path: path.to_path_buf(),
+        };
+        state.init()?;
+        Ok(state)
+    }
+
+    fn init(&self) -> Result<()> {
+        let c = &self.conn;
+        // WAL + NORMAL: a commit is durable against process death (what resumption needs)
+        // without an fsync per file.
+        c.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| self.err(e))?;
+        c.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.err(e))?;
+        c.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| self.err(e))?;
+        let has_meta: bool = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))?;
+        if has_meta {
+            let found: Option<String> = c
+                .query_row(
+                    "SELECT value FROM meta WHERE key='schema_version'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| self.err(e))?;
+            let found = found.unwrap_or_default();
+            if found != SCHEMA_VERSION {
+                return Err(StateError::WrongVersion {
+                    path: self.path.clone(),
+                    found,
+                });
+            }
+        }
+        c.execute_batch(SCHEMA_SQL).map_err(|e| self.err(e))?;
+        c.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StateError {
+        sql_err(&self.path, e)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Raises `meta.last_serial` to `serial` if it is higher.
+    pub fn bump_last_serial(&self, serial: i64) -> Result<()> {
+        let cur = self
+            .meta("last_serial")?
+            .and_then(|s| s.parse::<i64>().ok());
+        if cur.is_none_or(|c| c < serial) {
+            self.set_meta("last_serial", &serial.to_string())?;
+        }
+        Ok(())
+    }
+
+    pub fn serials(&self, name: &str) -> Result<Option<Serials>> {
+        self.conn
+            .query_row(
+                "SELECT last_serial, synced_serial FROM projects WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(Serials {
+                        last: r.get(0)?,
+                        synced: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Replaces the stored file list of a project with `files` (the index page, already
+    /// filtered), in one transaction: new files inserted, vanished files deleted (their
+    /// metadata cascades), yank status updated. Returns the project id and the diff.
+    pub fn apply_page(
+        &mut self,
+        name: &str,
+        display_name: &str,
+        serial: Option<i64>,
+        now: i64,
+        files: &[IndexFile],
+    ) -> Result<(i64, PageDiff)> {
+        let path = self.path.clone();
+        let e = |e| sql_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute(
+            "INSERT INTO projects(name, display_name, last_serial, page_fetched_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET display_name = excluded.display_name,
+                 last_serial = excluded.last_serial, page_fetched_at = excluded.page_fetched_at",
+            params![name, display_name, serial, now],
+        )
+        .map_err(e)?;
+        let project_id: i64 = tx
+            .query_row("SELECT id FROM projects WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .map_err(e)?;
+        let mut existing: HashMap<String, (i64, bool, Option<String>)> = HashMap::new();
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "SELECT id, filename, yanked, yanked_reason FROM files WHERE project_id = ?1",
+                )
+                .map_err(e)?;
+            let rows = st
+                .query_map([project_id], |r| {
+                    Ok((
+                        r.get::<_, String>(1)?,
+                        (r.get(0)?, r.get::<_, i64>(2)? != 0, r.get(3)?),
+                    ))
+                })
+                .map_err(e)?;
+            for row in rows {
+                let (k, v) = row.map_err(e)?;
+                existing.insert(k, v);
+            }
+        }
+        let mut diff = PageDiff::default();
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO files(project_id, filename, url, version, kind, sha256, size, upload_time,
+                        requires_python, yanked, yanked_reason, python_tags, abi_tags, platform_tags)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                     ON CONFLICT(filename) DO UPDATE SET project_id = excluded.project_id, url = excluded.url",
+                )
+                .map_err(e)?;
+            let mut upd = tx
+                .prepare_cached(
+                    "UPDATE files SET yanked = ?2, yanked_reason = ?3, url = ?4 WHERE id = ?1",
+                )
+                .map_err(e)?;
+            for f in files {
+                match existing.remove(&f.filename) {
+                    Some((id, yanked, reason)) => {
+                        if yanked != f.yanked || reason != f.yanked_reason {
+                            diff.yank_changed += 1;
+                        }
+                        upd.execute(params![id, f.yanked as i64, f.yanked_reason, f.url])
+                            .map_err(e)?;
+                    }
+                    None => {
+                        let (kind, version, tags) = f.classify(name);
+                        let [py, abi, plat] = tags.map_or([None, None, None], |t| t.map(Some));
+                        ins.execute(params![
+                            project_id,
+                            f.filename,
+                            f.url,
+                            version,
+                            kind,
+                            f.sha256.map(|h| h.to_vec()),
+                            f.size,
+                            f.upload_time,
+                            f.requires_python,
+                            f.yanked as i64,
+                            f.yanked_reason,
+                            py,
+                            abi,
+                            plat
+                        ])
+                        .map_err(e)?;
+                        diff.added += 1;
+                    }
+                }
+            }
+            let mut del = tx
+                .prepare_cached("DELETE FROM files WHERE id = ?1")
+                .map_err(e)?;
+            for (id, _, _) in existing.values() {
+                del.execute([id]).map_err(e)?;
+                diff.removed += 1;
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok((project_id, diff))
+    }
+
+    /// Files of a project still lacking metadata. Only wheels and sdists carry metadata we
+    /// can read; other kinds are recorded but never fetched.
+    pub fn pending_files(
+        &self,
+        project_id: i64,
+        retry_failed: bool,
+    ) -> Result<(Vec<PendingFile>, u64)> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT f.id, f.filename, f.url, f.kind, f.sha256, f.size, coalesce(e.attempts, 0)
+                 FROM files f LEFT JOIN file_metadata m ON m.file_id = f.id
+                 LEFT JOIN file_errors e ON e.file_id = f.id
+                 WHERE f.project_id = ?1 AND m.file_id IS NULL AND f.kind IN ('wheel', 'sdist')
+                 ORDER BY f.filename",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([project_id], |r| {
+                let sha: Option<Vec<u8>> = r.get(4)?;
+                Ok((
+                    PendingFile {
+                        id: r.get(0)?,
+                        filename: r.get(1)?,
+                        url: r.get(2)?,
+                        kind: r.get(3)?,
+                        sha256: sha.and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok()),
+                        size: r.get(5)?,
+                    },
+                    r.get::<_, i64>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let (mut out, mut skipped) = (Vec::new(), 0);
+        for row in rows {
+            let (f, attempts) = row.map_err(|e| self.err(e))?;
+            if attempts >= MAX_ATTEMPTS && !retry_failed {
+                skipped += 1;
+            } else {
+                out.push(f);
+            }
+        }
+        Ok((out, skipped))
+    }
+
+    /// Records one file's metadata, its requirement rows, and clears its error — atomically.
+    pub fn record_success(
+        &mut self,
+        file_id: i64,
+        method: &str,
+        x: &Extracted,
+        now: i64,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let e = |e| sql_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        let src = |s: &Option<Sourced<Vec<String>>>| s.as_ref().map(|s| s.source.as_str());
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO file_metadata(file_id, method, metadata_version, name, version, requires_python,
+                provides_extra, requires_dist_source, build_requires_source, setup_requires_source, build_backend, fetched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .and_then(|mut st| st.execute(params![
+                file_id,
+                method,
+                x.metadata_version,
+                x.name,
+                x.version,
+                x.requires_python.as_ref().map(|s| &s.value),
+                serde_json::to_string(&x.provides_extra).unwrap_or_else(|_| "[]".into()),
+                src(&x.requires_dist),
+                src(&x.build_requires),
+                src(&x.setup_requires),
+                x.build_backend,
+                now
+            ]))
+        .map_err(e)?;
+        tx.prepare_cached("DELETE FROM requirements WHERE file_id = ?1")
+            .and_then(|mut st| st.execute([file_id]))
+            .map_err(e)?;
+        {
+            let mut ins = tx
+                .prepare_cached("INSERT INTO requirements(file_id, kind, position, raw, canonical, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(e)?;
+            for (kind, set) in [
+                ("dist", &x.requires_dist),
+                ("build", &x.build_requires),
+                ("setup", &x.setup_requires),
+            ] {
+                for (pos, raw) in set.iter().flat_map(|s| s.value.iter()).enumerate() {
+                    let (canonical, error) = match pinion_pep::canonical_requirement(raw) {
+                        Ok(c) => (Some(c), None),
+                        Err(err) => (None, Some(err.to_string())),
+                    };
+                    ins.execute(params![file_id, kind, pos as i64, raw, canonical, error])
+                        .map_err(e)?;
+                }
+            }
+        }
+        tx.prepare_cached("DELETE FROM file_errors WHERE file_id = ?1")
+            .and_then(|mut st| st.execute([file_id]))
+            .map_err(e)?;
+        tx.commit().map_err(e)
+    }
+
+    pub fn record_failure(&self, file_id: i64, stage: &str, message: &str, now: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO file_errors(file_id, stage, message, attempts, last_attempt_at) VALUES (?1, ?2, ?3, 1, ?4)
+                 ON CONFLICT(file_id) DO UPDATE SET stage = excluded.stage, message = excluded.message,
+                     attempts = attempts + 1, last_attempt_at = excluded.last_attempt_at",
+                params![file_id, stage, message, now],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Marks the project synced at `serial` when none of its fetchable files lacks metadata.
+    pub fn mark_synced_if_complete(&self, project_id: i64, serial: Option<i64>) -> Result<bool> {
+        let missing: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM files f LEFT JOIN file_metadata m ON m.file_id = f.id
+                 WHERE f.project_id = ?1 AND m.file_id IS NULL AND f.kind IN ('wheel', 'sdist')",
+                [project_id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if missing == 0 {
+            self.conn
+                .execute(
+                    "UPDATE projects SET synced_serial = ?2 WHERE id = ?1",
+                    params![project_id, serial],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(missing == 0)
+    }
+
+    /// Canonical requirement strings of a project's files (what `--follow-deps` follows).
+    pub fn project_requirements(&self, name: &str) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT r.canonical FROM requirements r JOIN files f ON f.id = r.file_id
+                 JOIN projects p ON p.id = f.project_id WHERE p.name = ?1 AND r.canonical IS NOT NULL
+                 ORDER BY r.canonical",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([name], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<Vec<String>, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn sql_err(path: &Path, source: rusqlite::Error) -> StateError {
+    StateError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}

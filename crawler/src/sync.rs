@@ -1,0 +1,523 @@
+//! One `crawler sync` run: fetch project pages, diff them into the state, obtain metadata of
+//! files not yet processed, optionally follow dependencies, and summarize what changed.
+//!
+//! Incrementality comes from two facts kept in the state: a project whose index serial equals
+//! its `synced_serial` is skipped, and a file with a `file_metadata` row is never fetched again.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use pinion_pep::ProjectName;
+use reqwest::StatusCode;
+use reqwest::header::ACCEPT;
+use serde::Serialize;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::fetch::{FetchOptions, Fetcher, Method};
+use crate::http::{Http, HttpError};
+use crate::index::{self, CoreMetadata, IndexError, IndexFile};
+use crate::merge::Shard;
+use crate::state::{State, StateError};
+
+/// Index pages are small; anything bigger is not a simple-index page.
+const PAGE_CAP: u64 = 256 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{0}")]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("index URL {url:?}: {message}")]
+    BadIndexUrl { url: String, message: String },
+    #[error("index root {url}: HTTP {status}")]
+    Root { url: String, status: u16 },
+    #[error("crawl task failed: {0}")]
+    Task(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Projects(Vec<String>),
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub index_url: String,
+    pub selection: Selection,
+    pub follow_deps: bool,
+    /// Unix seconds; files uploaded earlier are not recorded...
+    pub uploaded_since: Option<i64>,
+    /// ...except those of each project's `keep_releases` most recently uploaded releases, so
+    /// a project without recent uploads stays installable.
+    pub keep_releases: usize,
+    pub retry_failed: bool,
+    /// Files of one project processed concurrently (requests are bounded by the client).
+    pub concurrency: usize,
+    pub progress: bool,
+    pub fetch: FetchOptions,
+    /// Only projects in this shard are crawled (dependencies outside it are left to others).
+    pub shard: Option<Shard>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub projects_checked: u64,
+    pub projects_changed: u64,
+    pub projects_unchanged: u64,
+    pub projects_missing: Vec<String>,
+    pub projects_failed: Vec<String>,
+    pub files_added: u64,
+    pub files_removed: u64,
+    pub files_yank_changed: u64,
+    pub files_skipped_old: u64,
+    pub metadata_pep658: u64,
+    pub metadata_range: u64,
+    pub metadata_download: u64,
+    pub files_failed: u64,
+    pub files_skipped_failed: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub bytes: u64,
+}
+
+impl Summary {
+    pub fn metadata_fetched(&self) -> u64 {
+        self.metadata_pep658 + self.metadata_range + self.metadata_download
+    }
+
+    fn absorb(&mut self, p: ProjectOutcome) {
+        self.projects_checked += 1;
+        match p.status {
+            ProjectStatus::Unchanged => self.projects_unchanged += 1,
+            ProjectStatus::Changed => self.projects_changed += 1,
+            ProjectStatus::Missing => self.projects_missing.push(p.name),
+            ProjectStatus::Failed => self.projects_failed.push(p.name),
+        }
+        self.files_added += p.added;
+        self.files_removed += p.removed;
+        self.files_yank_changed += p.yank_changed;
+        self.files_skipped_old += p.skipped_old;
+        self.files_failed += p.failed;
+        self.files_skipped_failed += p.skipped_failed;
+        for (m, n) in p.fetched {
+            match m {
+                Method::Pep658 => self.metadata_pep658 += n,
+                Method::Range => self.metadata_range += n,
+                Method::Download => self.metadata_download += n,
+            }
+        }
+    }
+
+    /// The human-readable report printed at the end of a sync.
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "projects: {} checked, {} changed, {} unchanged, {} missing, {} failed\n\
+             files: {} added, {} removed, {} yank changes, {} older than --uploaded-since\n\
+             metadata fetched: {} ({} pep658, {} range, {} download)\n\
+             http: {} requests, {} retries, {} bytes\n",
+            self.projects_checked,
+            self.projects_changed,
+            self.projects_unchanged,
+            self.projects_missing.len(),
+            self.projects_failed.len(),
+            self.files_added,
+            self.files_removed,
+            self.files_yank_changed,
+            self.files_skipped_old,
+            self.metadata_fetched(),
+            self.metadata_pep658,
+            self.metadata_range,
+            self.metadata_download,
+            self.requests,
+            self.retries,
+            self.bytes,
+        );
+        if !self.projects_missing.is_empty() {
+            s += &format!("not on the index: {}\n", self.projects_missing.join(", "));
+        }
+        if !self.projects_failed.is_empty() {
+            s += &format!(
+                "project pages that failed: {}\n",
+                self.projects_failed.join(", ")
+            );
+        }
+        if self.files_skipped_failed > 0 {
+            s += &format!(
+                "{} files skipped after repeated failures (use --retry-failed)\n",
+                self.files_skipped_failed
+            );
+        }
+        s += &format!("{} files failed (see file_errors)\n", self.files_failed);
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProjectStatus {
+    Unchanged,
+    Changed,
+    Missing,
+    Failed,
+}
+
+struct ProjectOutcome {
+    name: String,
+    status: ProjectStatus,
+    added: u64,
+    removed: u64,
+    yank_changed: u64,
+    skipped_old: u64,
+    failed: u64,
+    skipped_failed: u64,
+    fetched: HashMap<Method, u64>,
+    deps: Vec<ProjectName>,
+}
+
+impl ProjectOutcome {
+    fn new(name: &str, status: ProjectStatus) -> Self {
+        ProjectOutcome {
+            name: name.to_string(),
+            status,
+            added: 0,
+            removed: 0,
+            yank_changed: 0,
+            skipped_old: 0,
+            failed: 0,
+            skipped_failed: 0,
+            fetched: HashMap::new(),
+            deps: Vec::new(),
+        }
+    }
+}
+
+struct Ctx {
+    http: Http,
+    fetcher: Arc<Fetcher>,
+    state: Mutex<State>,
+    index: Url,
+    opts: SyncOptions,
+    bar: ProgressBar,
+}
+
+impl Ctx {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back on drop), so a poisoned lock is still safe to use.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Runs one sync against `state`. Returns the summary; file failures are in it, not errors.
+pub async fn sync(state: State, http: Http, opts: SyncOptions) -> Result<Summary, SyncError> {
+    let mut index = Url::parse(&opts.index_url).map_err(|e| SyncError::BadIndexUrl {
+        url: opts.index_url.clone(),
+        message: e.to_string(),
+    })?;
+    if !index.path().ends_with('/') {
+        index.set_path(&format!("{}/", index.path()));
+    }
+    state.set_meta("index_url", index.as_str())?;
+    state.set_meta("last_sync_started_at", &now().to_string())?;
+    let bar = if opts.progress {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files {per_sec} ETA {eta} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let fetcher = Fetcher::new(http.clone(), opts.fetch.clone(), opts.concurrency);
+    let ctx = Arc::new(Ctx {
+        http,
+        fetcher,
+        state: Mutex::new(state),
+        index,
+        opts,
+        bar,
+    });
+
+    let mut queue: VecDeque<(ProjectName, Option<i64>)> = VecDeque::new();
+    match &ctx.opts.selection {
+        Selection::Projects(names) => {
+            for n in names {
+                match ProjectName::new(n) {
+                    Ok(p) => queue.push_back((p, None)),
+                    Err(e) => tracing::warn!("skipping {n:?}: {e}"),
+                }
+            }
+        }
+        Selection::All => {
+            for e in list_all(&ctx).await? {
+                match ProjectName::new(&e.name) {
+                    Ok(p) => queue.push_back((p, e.last_serial)),
+                    Err(err) => tracing::warn!("skipping root entry {:?}: {err}", e.name),
+                }
+            }
+        }
+    }
+    let in_shard = |p: &ProjectName| ctx.opts.shard.is_none_or(|s| s.contains(p.as_str()));
+    let mut seen: HashSet<ProjectName> = HashSet::new();
+    // A name listed twice (or spelled two ways) is crawled once.
+    queue.retain(|(p, _)| in_shard(p) && seen.insert(p.clone()));
+    let mut summary = Summary::default();
+    let mut tasks = JoinSet::new();
+    let parallel = ctx.opts.concurrency.max(1);
+    let started = Instant::now();
+    loop {
+        while tasks.len() < parallel
+            && let Some((name, serial)) = queue.pop_front()
+        {
+            let ctx = ctx.clone();
+            tasks.spawn(async move { sync_project(&ctx, name, serial).await });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let outcome = joined.map_err(|e| SyncError::Task(e.to_string()))??;
+        for dep in &outcome.deps {
+            if in_shard(dep) && seen.insert(dep.clone()) {
+                queue.push_back((dep.clone(), None));
+            }
+        }
+        ctx.bar.set_message(format!(
+            "{} projects, {} queued",
+            summary.projects_checked + 1,
+            queue.len()
+        ));
+        summary.absorb(outcome);
+    }
+    ctx.bar.finish_and_clear();
+    let c = &ctx.http.counters;
+    summary.requests = c.requests.load(std::sync::atomic::Ordering::Relaxed);
+    summary.retries = c.retries.load(std::sync::atomic::Ordering::Relaxed);
+    summary.bytes = c.bytes.load(std::sync::atomic::Ordering::Relaxed);
+    summary.projects_missing.sort();
+    summary.projects_failed.sort();
+    ctx.state()
+        .set_meta("last_sync_finished_at", &now().to_string())?;
+    tracing::info!(elapsed = ?started.elapsed(), "sync finished");
+    Ok(summary)
+}
+
+async fn list_all(ctx: &Ctx) -> Result<Vec<index::RootEntry>, SyncError> {
+    let url = ctx.index.as_str();
+    let resp = ctx
+        .http
+        .get(url, &[(ACCEPT, index::ACCEPT)], PAGE_CAP)
+        .await?;
+    if !resp.status.is_success() {
+        return Err(SyncError::Root {
+            url: url.to_string(),
+            status: resp.status.as_u16(),
+        });
+    }
+    let ct = resp.header("content-type").unwrap_or("").to_string();
+    Ok(index::parse_root_page(&resp.url, &ct, &resp.body)?)
+}
+
+async fn sync_project(
+    ctx: &Ctx,
+    name: ProjectName,
+    root_serial: Option<i64>,
+) -> Result<ProjectOutcome, SyncError> {
+    let n = name.as_str();
+    let known = ctx.state().serials(n)?;
+    if let (Some(rs), Some(k)) = (root_serial, known)
+        && k.synced == Some(rs)
+        && !ctx.opts.retry_failed
+    {
+        let mut out = ProjectOutcome::new(n, ProjectStatus::Unchanged);
+        out.deps = deps_of(ctx, n)?;
+        return Ok(out);
+    }
+    let url = ctx
+        .index
+        .join(&format!("{n}/"))
+        .map_err(|e| SyncError::BadIndexUrl {
+            url: n.to_string(),
+            message: e.to_string(),
+        })?;
+    let resp = match ctx
+        .http
+        .get(url.as_str(), &[(ACCEPT, index::ACCEPT)], PAGE_CAP)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("{e}");
+            return Ok(ProjectOutcome::new(n, ProjectStatus::Failed));
+        }
+    };
+    if resp.status == StatusCode::NOT_FOUND || resp.status == StatusCode::GONE {
+        tracing::warn!("{n}: not on the index ({})", resp.status);
+        return Ok(ProjectOutcome::new(n, ProjectStatus::Missing));
+    }
+    if !resp.status.is_success() {
+        tracing::warn!("{url}: HTTP {}", resp.status);
+        return Ok(ProjectOutcome::new(n, ProjectStatus::Failed));
+    }
+    let header_serial = resp
+        .header("x-pypi-last-serial")
+        .and_then(|s| s.trim().parse().ok());
+    let ct = resp.header("content-type").unwrap_or("").to_string();
+    // Relative links resolve against the page's final URL, which redirects may have changed.
+    let page = match index::parse_project_page(&resp.url, &ct, &resp.body, header_serial) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("{e}");
+            return Ok(ProjectOutcome::new(n, ProjectStatus::Failed));
+        }
+    };
+    let unchanged = page.last_serial.is_some()
+        && known.is_some_and(|k| k.synced == page.last_serial)
+        && !ctx.opts.retry_failed;
+    if unchanged {
+        let mut out = ProjectOutcome::new(n, ProjectStatus::Unchanged);
+        out.deps = deps_of(ctx, n)?;
+        return Ok(out);
+    }
+    let mut out = ProjectOutcome::new(n, ProjectStatus::Changed);
+    let files: Vec<_> = match ctx.opts.uploaded_since {
+        Some(since) => {
+            let (keep, old) = recent_files(page.files, n, since, ctx.opts.keep_releases);
+            out.skipped_old = old;
+            keep
+        }
+        None => page.files,
+    };
+
+    let core: HashMap<String, CoreMetadata> = files
+        .iter()
+        .map(|f| (f.filename.clone(), f.core_metadata.clone()))
+        .collect();
+    let display = page.display_name.as_deref().unwrap_or(n).to_string();
+    let (project_id, pending, skipped_failed) = {
+        let mut st = ctx.state();
+        let (project_id, diff) = st.apply_page(n, &display, page.last_serial, now(), &files)?;
+        if let Some(s) = page.last_serial {
+            st.bump_last_serial(s)?;
+        }
+        out.added = diff.added;
+        out.removed = diff.removed;
+        out.yank_changed = diff.yank_changed;
+        let (pending, skipped) = st.pending_files(project_id, ctx.opts.retry_failed)?;
+        (project_id, pending, skipped)
+    };
+    out.skipped_failed = skipped_failed;
+    ctx.bar.inc_length(pending.len() as u64);
+    let mut results = futures::stream::iter(pending)
+        .map(|f| {
+            let core = core.get(&f.filename).cloned().unwrap_or_default();
+            async move {
+                let r = ctx.fetcher.fetch(&f, &core).await;
+                (f, r)
+            }
+        })
+        .buffer_unordered(ctx.opts.concurrency.max(1));
+    while let Some((f, r)) = results.next().await {
+        ctx.bar.inc(1);
+        match r {
+            Ok((method, x)) => {
+                ctx.state()
+                    .record_success(f.id, method.as_str(), &x, now())?;
+                *out.fetched.entry(method).or_default() += 1;
+            }
+            Err(e) => {
+                tracing::warn!("{}: {} failed: {e}", f.filename, e.stage());
+                ctx.state()
+                    .record_failure(f.id, e.stage(), &e.to_string(), now())?;
+                out.failed += 1;
+            }
+        }
+    }
+    ctx.state()
+        .mark_synced_if_complete(project_id, page.last_serial)?;
+    out.deps = deps_of(ctx, n)?;
+    Ok(out)
+}
+
+/// Splits a page into the files to record and the number dropped by `--uploaded-since`.
+fn recent_files(
+    files: Vec<IndexFile>,
+    project: &str,
+    since: i64,
+    keep_releases: usize,
+) -> (Vec<IndexFile>, u64) {
+    let mut latest: HashMap<String, i64> = HashMap::new();
+    for f in &files {
+        let t = f.upload_time.unwrap_or(i64::MAX);
+        let e = latest.entry(f.classify(project).1).or_insert(t);
+        *e = (*e).max(t);
+    }
+    let mut releases: Vec<(i64, String)> = latest.into_iter().map(|(v, t)| (t, v)).collect();
+    releases.sort_unstable_by(|a, b| b.cmp(a));
+    let kept: HashSet<String> = releases
+        .into_iter()
+        .take(keep_releases)
+        .map(|(_, v)| v)
+        .collect();
+    let (keep, old): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| {
+        f.upload_time.is_none_or(|t| t >= since) || kept.contains(&f.classify(project).1)
+    });
+    (keep, old.len() as u64)
+}
+
+/// Projects named by the stored requirements of `project` (dist without extra markers,
+/// build and setup), when `--follow-deps` is on.
+fn deps_of(ctx: &Ctx, project: &str) -> Result<Vec<ProjectName>, SyncError> {
+    if !ctx.opts.follow_deps {
+        return Ok(Vec::new());
+    }
+    let reqs = ctx.state().project_requirements(project)?;
+    let mut names: Vec<ProjectName> = reqs.iter().filter_map(|r| dependency_name(r)).collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+fn dependency_name(canonical: &str) -> Option<ProjectName> {
+    let req = pinion_pep::parse_requirement(canonical).ok()?;
+    if req
+        .marker
+        .try_to_string()
+        .is_some_and(|m| m.contains("extra"))
+    {
+        return None;
+    }
+    ProjectName::new(req.name.as_ref()).ok()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dependency_name;
+
+    #[test]
+    fn follows_only_unconditional_on_extras() {
+        assert_eq!(dependency_name("Foo.Bar>=1").unwrap().as_str(), "foo-bar");
+        assert_eq!(
+            dependency_name("idna ; python_version < \"3.8\"")
+                .unwrap()
+                .as_str(),
+            "idna"
+        );
+        assert!(dependency_name("pysocks ; extra == \"socks\"").is_none());
+        assert!(dependency_name("not a requirement !!").is_none());
+    }
+}
