@@ -10,6 +10,8 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, RANGE};
 use sha2::{Digest, Sha256};
 
+use pinion_setuppy::{Run, SandboxConfig};
+
 use crate::extract::{self, Extracted, Limits, zip_range};
 use crate::http::{Http, HttpError};
 use crate::index::CoreMetadata;
@@ -41,6 +43,9 @@ pub struct FetchOptions {
     /// Largest file downloaded whole.
     pub max_download: u64,
     pub limits: Limits,
+    /// Run setup.py in the sandbox for sdists whose requirements static reading left
+    /// unknown (`None`: leave them unknown).
+    pub setup_py: Option<Arc<SandboxConfig>>,
 }
 
 impl Default for FetchOptions {
@@ -50,6 +55,7 @@ impl Default for FetchOptions {
             try_range: true,
             max_download: 512 << 20,
             limits: Limits::default(),
+            setup_py: None,
         }
     }
 }
@@ -97,6 +103,17 @@ pub struct Fetcher {
     /// Counts files while sidecars are given up, to re-probe every `SIDECAR_REPROBE`th.
     reprobe_tick: AtomicU64,
     no_range: AtomicBool,
+    /// setup.py runs are CPU-bound: at most one per core at a time, however many downloads
+    /// are in flight.
+    setup_py_slots: tokio::sync::Semaphore,
+}
+
+/// What one file yielded: how its metadata was obtained, the metadata, and the sandboxed
+/// setup.py runs when static reading was not enough.
+pub struct Fetched {
+    pub method: Method,
+    pub extracted: Extracted,
+    pub setup_py_runs: Vec<Run>,
 }
 
 /// After this many 404s on unadvertised sidecars in a row, stop guessing.
@@ -115,21 +132,37 @@ impl Fetcher {
             no_sidecars: AtomicBool::new(false),
             reprobe_tick: AtomicU64::new(0),
             no_range: AtomicBool::new(false),
+            setup_py_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
         })
     }
 
-    pub async fn fetch(
+    pub async fn fetch(&self, f: &PendingFile, core: &CoreMetadata) -> Result<Fetched, FetchError> {
+        let (method, extracted, setup_py_runs) = self.fetch_inner(f, core).await?;
+        Ok(Fetched {
+            method,
+            extracted,
+            setup_py_runs,
+        })
+    }
+
+    async fn fetch_inner(
         &self,
         f: &PendingFile,
         core: &CoreMetadata,
-    ) -> Result<(Method, Extracted), FetchError> {
+    ) -> Result<(Method, Extracted, Vec<Run>), FetchError> {
         // The semaphore is never closed, so acquiring cannot fail.
         let _permit = self.in_progress.acquire().await.ok();
         if f.kind == "sdist" {
             let bytes = self.download(f).await?;
             let x = extract::from_sdist(&f.filename, &bytes, &self.opts.limits)
                 .map_err(|e| archive(f, e))?;
-            return Ok((Method::Download, x));
+            let runs = match &self.opts.setup_py {
+                Some(cfg) if x.dynamic_setup_py => self.run_setup_py(f, bytes, cfg.clone()).await,
+                _ => Vec::new(),
+            };
+            return Ok((Method::Download, x, runs));
         }
         let advertised = matches!(core, CoreMetadata::Advertised { .. });
         if advertised || (self.opts.try_sidecar && self.probe_unadvertised()) {
@@ -138,22 +171,50 @@ impl Fetcher {
                 CoreMetadata::NotAdvertised => None,
             };
             if let Some(x) = self.sidecar(f, want, advertised).await? {
-                return Ok((Method::Pep658, x));
+                return Ok((Method::Pep658, x, Vec::new()));
             }
         }
         if self.opts.try_range && !self.no_range.load(Ordering::Relaxed) {
             match self.range(f).await? {
-                RangeOutcome::Metadata(x) => return Ok((Method::Range, *x)),
+                RangeOutcome::Metadata(x) => return Ok((Method::Range, *x, Vec::new())),
                 RangeOutcome::WholeFile(bytes) => {
                     let x = self.wheel_from_bytes(f, &bytes)?;
-                    return Ok((Method::Download, x));
+                    return Ok((Method::Download, x, Vec::new()));
                 }
                 RangeOutcome::Unusable => {}
             }
         }
         let bytes = self.download(f).await?;
         let x = self.wheel_from_bytes(f, &bytes)?;
-        Ok((Method::Download, x))
+        Ok((Method::Download, x, Vec::new()))
+    }
+
+    /// Runs setup.py on a blocking thread. A sandbox that cannot start (bad archive, missing
+    /// tool) leaves the requirements unknown, as without `--run-setup-py`; per-interpreter
+    /// failures come back as runs with an error and are recorded.
+    async fn run_setup_py(
+        &self,
+        f: &PendingFile,
+        bytes: Vec<u8>,
+        cfg: Arc<SandboxConfig>,
+    ) -> Vec<Run> {
+        let _slot = self.setup_py_slots.acquire().await.ok();
+        let filename = f.filename.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            pinion_setuppy::run_setup_py(&filename, &bytes, &cfg)
+        })
+        .await;
+        match joined {
+            Ok(Ok(runs)) => runs,
+            Ok(Err(e)) => {
+                tracing::warn!("{}: setup.py not run: {e}", f.filename);
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!("{}: setup.py runner failed: {e}", f.filename);
+                Vec::new()
+            }
+        }
     }
 
     fn probe_unadvertised(&self) -> bool {

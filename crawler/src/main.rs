@@ -82,6 +82,18 @@ struct SyncArgs {
     /// Never try `.metadata` sidecars that the index does not advertise.
     #[arg(long)]
     no_unadvertised_sidecars: bool,
+    /// Run setup.py in a bubblewrap sandbox for sdists whose requirements static reading
+    /// leaves unknown (needs `bwrap`; see pinion-setuppy).
+    #[arg(long)]
+    run_setup_py: bool,
+    /// Interpreter for --run-setup-py (repeatable; default: /usr/bin/python3 or
+    /// $PINION_SETUPPY_PYTHONS).
+    #[arg(
+        long = "setup-py-python",
+        value_name = "PYTHON",
+        requires = "run_setup_py"
+    )]
+    setup_py_pythons: Vec<PathBuf>,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json_summary: bool,
@@ -142,6 +154,16 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
         })?),
         None => None,
     };
+    let setup_py = if args.run_setup_py {
+        let mut cfg = pinion_setuppy::SandboxConfig::detect()
+            .context("--run-setup-py needs the setup.py sandbox")?;
+        if !args.setup_py_pythons.is_empty() {
+            cfg.pythons = args.setup_py_pythons.clone();
+        }
+        Some(std::sync::Arc::new(cfg))
+    } else {
+        None
+    };
     let state = State::open(&args.state)?;
     let http = Http::new(HttpConfig {
         concurrency: args.concurrency.max(1),
@@ -159,6 +181,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
         progress: std::io::stderr().is_terminal(),
         fetch: FetchOptions {
             try_sidecar: !args.no_unadvertised_sidecars,
+            setup_py,
             ..FetchOptions::default()
         },
         shard: args.shard,

@@ -320,6 +320,7 @@ impl State {
         file_id: i64,
         method: &str,
         x: &Extracted,
+        setup_py_runs: &[pinion_setuppy::Run],
         now: i64,
     ) -> Result<()> {
         let path = self.path.clone();
@@ -367,6 +368,11 @@ impl State {
                         .map_err(e)?;
                 }
             }
+        }
+        if !setup_py_runs.is_empty() {
+            // Same transaction: a crash never leaves a file marked processed without the
+            // setup.py results that were computed for it.
+            pinion_setuppy::record(&tx, file_id, setup_py_runs).map_err(e)?;
         }
         tx.prepare_cached("DELETE FROM file_errors WHERE file_id = ?1")
             .and_then(|mut st| st.execute([file_id]))

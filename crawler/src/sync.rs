@@ -83,6 +83,8 @@ pub struct Summary {
     pub metadata_download: u64,
     pub files_failed: u64,
     pub files_skipped_failed: u64,
+    /// Interpreter runs of setup.py (`--run-setup-py`), successful or not.
+    pub setup_py_runs: u64,
     pub requests: u64,
     pub retries: u64,
     pub bytes: u64,
@@ -107,6 +109,7 @@ impl Summary {
         self.files_skipped_old += p.skipped_old;
         self.files_failed += p.failed;
         self.files_skipped_failed += p.skipped_failed;
+        self.setup_py_runs += p.setup_py_runs;
         for (m, n) in p.fetched {
             match m {
                 Method::Pep658 => self.metadata_pep658 += n,
@@ -149,6 +152,9 @@ impl Summary {
                 self.projects_failed.join(", ")
             );
         }
+        if self.setup_py_runs > 0 {
+            s += &format!("setup.py runs in the sandbox: {}\n", self.setup_py_runs);
+        }
         if self.files_skipped_failed > 0 {
             s += &format!(
                 "{} files skipped after repeated failures (use --retry-failed)\n",
@@ -177,6 +183,7 @@ struct ProjectOutcome {
     skipped_old: u64,
     failed: u64,
     skipped_failed: u64,
+    setup_py_runs: u64,
     fetched: HashMap<Method, u64>,
     deps: Vec<ProjectName>,
 }
@@ -192,6 +199,7 @@ impl ProjectOutcome {
             skipped_old: 0,
             failed: 0,
             skipped_failed: 0,
+            setup_py_runs: 0,
             fetched: HashMap::new(),
             deps: Vec::new(),
         }
@@ -427,10 +435,16 @@ async fn sync_project(
     while let Some((f, r)) = results.next().await {
         ctx.bar.inc(1);
         match r {
-            Ok((method, x)) => {
-                ctx.state()
-                    .record_success(f.id, method.as_str(), &x, now())?;
-                *out.fetched.entry(method).or_default() += 1;
+            Ok(got) => {
+                ctx.state().record_success(
+                    f.id,
+                    got.method.as_str(),
+                    &got.extracted,
+                    &got.setup_py_runs,
+                    now(),
+                )?;
+                *out.fetched.entry(got.method).or_default() += 1;
+                out.setup_py_runs += got.setup_py_runs.len() as u64;
             }
             Err(e) => {
                 tracing::warn!("{}: {} failed: {e}", f.filename, e.stage());
