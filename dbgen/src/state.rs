@@ -1,0 +1,365 @@
+//! Crawl state (SQLite, `crawler/schema.sql`, schema version 1) ↔ [`Universe`].
+//!
+//! Reading streams one project at a time in name order (the `projects.name` index gives the
+//! order, `files_by_project` and the requirements primary key the per-project rows), so
+//! `dbgen build` never holds more than one project in memory besides the database being
+//! written. Files are grouped into releases by PEP 440 version equality (`1.0` and `1.0.0`
+//! are one release, named by the normalized version); files of a project with identical
+//! metadata share one `Arc<Metadata>`. Writing exists for tests and the synthetic benchmark.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use pep440_rs::Version;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+use crate::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+
+pub const SCHEMA_SQL: &str = include_str!("../../crawler/schema.sql");
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("crawl state {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("crawl state schema {0} unknown (dbgen reads {SCHEMA_VERSION})")]
+    Schema(String),
+    #[error("crawl state has no meta.last_sync_finished_at; pass --created-at")]
+    NoCreatedAt,
+    #[error("crawl state meta.{key} = {value:?} is not an integer")]
+    BadMeta { key: &'static str, value: String },
+    #[error("crawl state file {filename:?}: {message}")]
+    BadFile { filename: String, message: String },
+}
+
+/// What reading the state skipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    pub files: u64,
+    /// Requirement rows whose `canonical` is NULL (they did not parse when crawled).
+    pub skipped_requirements: u64,
+    pub skipped_no_sha256: u64,
+    /// Files whose version is not PEP 440 (cannot be ordered, so never resolvable).
+    pub skipped_bad_version: u64,
+}
+
+/// An open crawl state whose schema version has been checked.
+pub struct StateReader {
+    conn: Connection,
+    path: String,
+    pub index_url: String,
+    pub last_serial: u64,
+    /// meta.last_sync_finished_at, the default created-at.
+    pub finished_at: Option<i64>,
+}
+
+pub struct Loaded {
+    pub universe: Universe,
+    pub finished_at: Option<i64>,
+    pub stats: LoadStats,
+}
+
+const FILES_SQL: &str = "SELECT f.id, f.filename, f.url, f.version, f.kind, f.sha256, f.size, f.upload_time,
+        f.requires_python, f.yanked, f.yanked_reason,
+        m.file_id, m.requires_python, m.provides_extra, m.requires_dist_source,
+        m.build_requires_source, m.setup_requires_source, m.build_backend
+    FROM files f LEFT JOIN file_metadata m ON m.file_id = f.id WHERE f.project_id = ?1 ORDER BY f.id";
+
+const REQS_SQL: &str =
+    "SELECT kind, canonical FROM requirements WHERE file_id = ?1 ORDER BY kind, position";
+
+impl StateReader {
+    pub fn open(path: &Path) -> Result<StateReader, StateError> {
+        let p = path.display().to_string();
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+            |source| StateError::Sqlite {
+                path: p.clone(),
+                source,
+            },
+        )?;
+        let mut r = StateReader {
+            conn,
+            path: p,
+            index_url: String::new(),
+            last_serial: 0,
+            finished_at: None,
+        };
+        match r.meta("schema_version")? {
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) => return Err(StateError::Schema(v)),
+            None => return Err(StateError::Schema("(none)".into())),
+        }
+        r.index_url = r
+            .meta("index_url")?
+            .unwrap_or_else(|| "https://pypi.org/simple/".to_string());
+        r.last_serial = r.meta_int("last_serial")?.unwrap_or(0).max(0) as u64;
+        r.finished_at = r.meta_int("last_sync_finished_at")?;
+        Ok(r)
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> StateError {
+        StateError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StateError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    fn meta_int(&self, key: &'static str) -> Result<Option<i64>, StateError> {
+        self.meta(key)?
+            .map(|value| {
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| StateError::BadMeta { key, value })
+            })
+            .transpose()
+    }
+
+    /// Calls `f` with every project, in byte order of the normalized name.
+    pub fn for_each_project<E: From<StateError>>(
+        &self,
+        stats: &mut LoadStats,
+        mut f: impl FnMut(Project) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let sql = |e| self.sql(e);
+        let mut projects = self
+            .conn
+            .prepare("SELECT id, name, display_name FROM projects ORDER BY name")
+            .map_err(sql)?;
+        let mut files = self.conn.prepare(FILES_SQL).map_err(sql)?;
+        let mut reqs = self.conn.prepare(REQS_SQL).map_err(sql)?;
+        let mut rows = projects.query([]).map_err(sql)?;
+        while let Some(r) = rows.next().map_err(sql)? {
+            let id: i64 = r.get(0).map_err(sql)?;
+            let mut releases: BTreeMap<Version, Vec<File>> = BTreeMap::new();
+            let mut shared: HashMap<Arc<Metadata>, ()> = HashMap::new();
+            let mut frows = files.query([id]).map_err(sql)?;
+            while let Some(fr) = frows.next().map_err(sql)? {
+                stats.files += 1;
+                if let Some((version, file)) = self.file(fr, &mut reqs, &mut shared, stats)? {
+                    releases.entry(version).or_default().push(file);
+                }
+            }
+            let releases = releases
+                .into_iter()
+                .map(|(v, files)| Release {
+                    version: v.to_string(),
+                    files,
+                })
+                .collect();
+            f(Project {
+                name: r.get(1).map_err(sql)?,
+                display_name: r.get(2).map_err(sql)?,
+                releases,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn file(
+        &self,
+        r: &Row<'_>,
+        reqs: &mut rusqlite::Statement<'_>,
+        shared: &mut HashMap<Arc<Metadata>, ()>,
+        stats: &mut LoadStats,
+    ) -> Result<Option<(Version, File)>, StateError> {
+        let sql = |e| self.sql(e);
+        let id: i64 = r.get(0).map_err(sql)?;
+        let filename: String = r.get(1).map_err(sql)?;
+        let version: String = r.get(3).map_err(sql)?;
+        let Ok(parsed) = version.parse::<Version>() else {
+            stats.skipped_bad_version += 1;
+            return Ok(None);
+        };
+        let sha: Option<Vec<u8>> = r.get(5).map_err(sql)?;
+        let Some(sha256) = sha.and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
+            stats.skipped_no_sha256 += 1;
+            return Ok(None);
+        };
+        let kind = match r.get::<_, String>(4).map_err(sql)?.as_str() {
+            "wheel" => FileKind::Wheel,
+            "sdist" => FileKind::Sdist,
+            _ => FileKind::Other,
+        };
+        let has_metadata: Option<i64> = r.get(11).map_err(sql)?;
+        let metadata = match has_metadata {
+            None => None,
+            Some(_) => {
+                let (mut dist, mut build, mut setup) = (Vec::new(), Vec::new(), Vec::new());
+                let mut q = reqs.query([id]).map_err(sql)?;
+                while let Some(row) = q.next().map_err(sql)? {
+                    let kind: String = row.get(0).map_err(sql)?;
+                    match row.get::<_, Option<String>>(1).map_err(sql)? {
+                        None => stats.skipped_requirements += 1,
+                        Some(c) => match kind.as_str() {
+                            "dist" => dist.push(c),
+                            "build" => build.push(c),
+                            _ => setup.push(c),
+                        },
+                    }
+                }
+                let extras_json: String = r.get(13).map_err(sql)?;
+                let provides_extra: Vec<String> =
+                    serde_json::from_str(&extras_json).map_err(|e| StateError::BadFile {
+                        filename: filename.clone(),
+                        message: format!("provides_extra is not a JSON array of strings: {e}"),
+                    })?;
+                let source = |i: usize| r.get::<_, Option<String>>(i).map_err(sql);
+                let set = |src: Option<String>, reqs: Vec<String>| match src {
+                    Some(s) => ReqSet {
+                        source: Some(s),
+                        requirements: reqs,
+                    },
+                    None => ReqSet::default(),
+                };
+                let build_source = source(15)?;
+                let build_backend: Option<String> = r.get(17).map_err(sql)?;
+                let m = Metadata {
+                    has_build_system: build_source.as_deref() == Some("pyproject")
+                        || build_backend.is_some(),
+                    requires_dist: set(source(14)?, dist),
+                    build_requires: set(build_source, build),
+                    setup_requires: set(source(16)?, setup),
+                    provides_extra,
+                    requires_python: r.get(12).map_err(sql)?,
+                    build_backend,
+                };
+                let arc = match shared.get_key_value(&m) {
+                    Some((k, _)) => Arc::clone(k),
+                    None => {
+                        let a = Arc::new(m);
+                        shared.insert(Arc::clone(&a), ());
+                        a
+                    }
+                };
+                Some(arc)
+            }
+        };
+        let file = File {
+            url: r.get(2).map_err(sql)?,
+            kind,
+            sha256,
+            size: r
+                .get::<_, Option<i64>>(6)
+                .map_err(sql)?
+                .map(|s| s.max(0) as u64),
+            upload_time: r.get(7).map_err(sql)?,
+            requires_python: r.get(8).map_err(sql)?,
+            yanked: r.get::<_, i64>(9).map_err(sql)? != 0,
+            yanked_reason: r.get(10).map_err(sql)?,
+            metadata,
+            filename,
+        };
+        Ok(Some((parsed, file)))
+    }
+}
+
+/// Reads a whole crawl state into a universe (tests and small states; `dbgen build` streams).
+pub fn load(path: &Path) -> Result<Loaded, StateError> {
+    let reader = StateReader::open(path)?;
+    let mut stats = LoadStats::default();
+    let mut projects = Vec::new();
+    reader.for_each_project(&mut stats, |p| {
+        projects.push(p);
+        Ok::<(), StateError>(())
+    })?;
+    let universe = Universe {
+        index_url: reader.index_url.clone(),
+        last_serial: reader.last_serial,
+        projects,
+    };
+    Ok(Loaded {
+        universe,
+        finished_at: reader.finished_at,
+        stats,
+    })
+}
+
+/// Writes `universe` as a fresh crawl state (every file processed) to `conn`.
+pub fn save(universe: &Universe, finished_at: i64, conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA_SQL)?;
+    let tx = conn.transaction()?;
+    {
+        let mut meta = tx.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+        meta.execute(params!["schema_version", SCHEMA_VERSION])?;
+        meta.execute(params!["index_url", universe.index_url])?;
+        meta.execute(params!["last_serial", universe.last_serial.to_string()])?;
+        meta.execute(params!["last_sync_started_at", finished_at.to_string()])?;
+        meta.execute(params!["last_sync_finished_at", finished_at.to_string()])?;
+        let mut proj = tx.prepare("INSERT INTO projects (name, display_name, last_serial, synced_serial) VALUES (?1, ?2, 0, 0)")?;
+        let mut file = tx.prepare(
+            "INSERT INTO files (project_id, filename, url, version, kind, sha256, size, upload_time, requires_python,
+                                yanked, yanked_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let mut fm = tx.prepare(
+            "INSERT INTO file_metadata (file_id, method, requires_python, provides_extra, requires_dist_source,
+                                        build_requires_source, setup_requires_source, build_backend, fetched_at)
+             VALUES (?1, 'pep658', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut req = tx.prepare(
+            "INSERT INTO requirements (file_id, kind, position, raw, canonical) VALUES (?1, ?2, ?3, ?4, ?4)",
+        )?;
+        for p in &universe.projects {
+            proj.execute(params![p.name, p.display_name])?;
+            let pid = tx.last_insert_rowid();
+            for r in &p.releases {
+                for f in &r.files {
+                    let kind = match f.kind {
+                        FileKind::Wheel => "wheel",
+                        FileKind::Sdist => "sdist",
+                        FileKind::Other => "other",
+                    };
+                    file.execute(params![
+                        pid,
+                        f.filename,
+                        f.url,
+                        r.version,
+                        kind,
+                        &f.sha256[..],
+                        f.size.map(|s| s as i64),
+                        f.upload_time,
+                        f.requires_python,
+                        f.yanked as i64,
+                        f.yanked_reason
+                    ])?;
+                    let fid = tx.last_insert_rowid();
+                    let Some(m) = &f.metadata else { continue };
+                    let extras =
+                        serde_json::to_string(&m.provides_extra).expect("strings serialize");
+                    fm.execute(params![
+                        fid,
+                        m.requires_python,
+                        extras,
+                        m.requires_dist.source,
+                        m.build_requires.source,
+                        m.setup_requires.source,
+                        m.build_backend,
+                        finished_at
+                    ])?;
+                    for (kind, set) in [
+                        ("dist", &m.requires_dist),
+                        ("build", &m.build_requires),
+                        ("setup", &m.setup_requires),
+                    ] {
+                        for (i, r) in set.requirements.iter().enumerate() {
+                            req.execute(params![fid, kind, i as i64, r])?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tx.commit()
+}

@@ -1,0 +1,271 @@
+//! A synthetic universe with PyPI's shape, for benchmarks at any scale: long-tailed
+//! releases per project (mean ≈ 7, like PyPI's 5M releases / 700k projects), mostly one or
+//! two files per release with a few binary-heavy projects (mean ≈ 1.5 files per release incl.
+//! Windows wheels that dbgen drops), requirement sets that usually repeat the previous
+//! release's, Zipf-popular dependency names, markers, extras, pythonhosted URLs. The
+//! shape parameters are estimates, not measurements of PyPI.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+
+/// The synthetic crawl's finish time (2026-11-20T00:00:00Z).
+pub const FINISHED_AT: i64 = 1_795_132_800;
+
+/// splitmix64: tiny, seedable, and stable across versions (unlike `rand`'s generators).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    fn bytes32(&mut self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for chunk in out.chunks_mut(8) {
+            chunk.copy_from_slice(&self.next().to_le_bytes());
+        }
+        out
+    }
+
+    /// Log-normal sample (Box-Muller).
+    fn lognormal(&mut self, mu: f64, sigma: f64) -> f64 {
+        let (u1, u2) = (self.unit().max(1e-12), self.unit());
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        (mu + sigma * z).exp()
+    }
+
+    /// Zipf-like index in 0..n: small indices are much more popular.
+    fn zipf(&mut self, n: usize) -> usize {
+        ((n as f64).powf(self.unit()) - 1.0) as usize % n.max(1)
+    }
+}
+
+const SYLLABLES: [&str; 24] = [
+    "py", "django", "flask", "test", "data", "lib", "net", "auth", "json", "web", "cloud", "ml",
+    "core", "utils", "aio", "fast", "mini", "tool", "kit", "io", "sdk", "api", "plot", "graph",
+];
+
+fn project_name(rng: &mut Rng, i: usize) -> (String, String) {
+    let parts = 1 + rng.below(3) as usize;
+    let mut display = String::new();
+    for k in 0..parts {
+        if k > 0 {
+            display.push(if rng.chance(0.5) { '-' } else { '_' });
+        }
+        display.push_str(SYLLABLES[rng.below(SYLLABLES.len() as u64) as usize]);
+    }
+    display.push_str(&format!("{i}"));
+    if rng.chance(0.2) {
+        display[..1].make_ascii_uppercase();
+    }
+    let name = pinion_pep::ProjectName::new(&display)
+        .expect("synthetic names are valid")
+        .into_string();
+    (name, display)
+}
+
+const MARKERS: [&str; 6] = [
+    "python_version < \"3.8\"",
+    "sys_platform == \"win32\"",
+    "python_version >= \"3.9\"",
+    "platform_machine == \"x86_64\"",
+    "implementation_name == \"cpython\"",
+    "os_name == \"nt\"",
+];
+
+fn requirement(rng: &mut Rng, names: &[String], extra: Option<&str>) -> String {
+    let mut s = names[rng.zipf(names.len())].clone();
+    if rng.chance(0.05) {
+        s.push_str("[socks]");
+    }
+    let (a, b) = (rng.below(5), rng.below(20));
+    match rng.below(10) {
+        0..=3 => {}
+        4..=6 => s.push_str(&format!(">={a}.{b}")),
+        7 => s.push_str(&format!(">={a}.{b},<{}", a + 1)),
+        8 => s.push_str(&format!("=={a}.{b}.{}", rng.below(10))),
+        _ => s.push_str(&format!("~={a}.{b}")),
+    }
+    let marker = if rng.chance(0.12) {
+        Some(MARKERS[rng.below(MARKERS.len() as u64) as usize])
+    } else {
+        None
+    };
+    match (marker, extra) {
+        (None, None) => {}
+        (Some(m), None) => s.push_str(&format!("; {m}")),
+        (None, Some(e)) => s.push_str(&format!("; extra == \"{e}\"")),
+        (Some(m), Some(e)) => s.push_str(&format!("; {m} and extra == \"{e}\"")),
+    }
+    s
+}
+
+/// A universe of `projects` projects, identical for identical `(projects, seed)`.
+pub fn universe(projects: usize, seed: u64) -> Universe {
+    let mut rng = Rng(seed);
+    let named: Vec<(String, String)> = (0..projects).map(|i| project_name(&mut rng, i)).collect();
+    let names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
+    let mut canonical: HashMap<String, String> = HashMap::new();
+    let mut canon = |raw: String| -> String {
+        canonical
+            .entry(raw)
+            .or_insert_with_key(|raw| {
+                pinion_pep::canonical_requirement(raw).expect("synthetic requirements parse")
+            })
+            .clone()
+    };
+    let mut out = Vec::with_capacity(projects);
+    for (name, display) in named {
+        let n_releases = (rng.lognormal(1.1, 1.3).ceil() as usize).clamp(1, 800);
+        let binary = rng.chance(0.02);
+        let mut time = FINISHED_AT - 86_400 * 365 * 10 + rng.below(86_400 * 365 * 5) as i64;
+        let mut meta: Option<Arc<Metadata>> = None;
+        let mut releases = Vec::with_capacity(n_releases);
+        let stem = display.replace('-', "_");
+        for k in 0..n_releases {
+            let version = if rng.chance(0.05) {
+                format!("{}.{}.0rc{}", k / 10, k % 10, 1 + rng.below(3))
+            } else {
+                format!("{}.{}.{}", k / 10, k % 10, rng.below(3))
+            };
+            time += rng.below(86_400 * 60) as i64;
+            if meta.is_none() || rng.chance(0.3) {
+                let n_extras = if rng.chance(0.15) {
+                    1 + rng.below(3) as usize
+                } else {
+                    0
+                };
+                let extras: Vec<String> = ["test", "docs", "dev"][..n_extras]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                let n_reqs = if rng.chance(0.35) {
+                    0
+                } else {
+                    1 + rng.zipf(15)
+                };
+                let mut reqs: Vec<String> = (0..n_reqs)
+                    .map(|_| canon(requirement(&mut rng, &names, None)))
+                    .collect();
+                for e in &extras {
+                    for _ in 0..1 + rng.below(3) {
+                        reqs.push(canon(requirement(&mut rng, &names, Some(e))));
+                    }
+                }
+                let pyproject = rng.chance(0.4);
+                let build = if pyproject {
+                    ReqSet::known(
+                        "pyproject",
+                        vec![canon("setuptools>=61".into()), canon("wheel".into())],
+                    )
+                } else {
+                    ReqSet::known("default", vec![canon("setuptools>=40.8.0".into())])
+                };
+                let setup = if rng.chance(0.1) {
+                    ReqSet::default()
+                } else {
+                    ReqSet::known("setup.py-static", vec![])
+                };
+                meta = Some(Arc::new(Metadata {
+                    requires_dist: if rng.chance(0.03) {
+                        ReqSet::default()
+                    } else {
+                        ReqSet::known("metadata", reqs)
+                    },
+                    build_requires: build,
+                    setup_requires: setup,
+                    provides_extra: extras,
+                    requires_python: rng.chance(0.6).then(|| format!(">=3.{}", 6 + rng.below(6))),
+                    build_backend: pyproject.then(|| "setuptools.build_meta".to_string()),
+                    has_build_system: pyproject,
+                }));
+            }
+            let file = |rng: &mut Rng, filename: String, kind| {
+                let digest = rng.bytes32();
+                File {
+                    url: resolver::db::layout::pythonhosted_url(&digest, &filename),
+                    filename,
+                    kind,
+                    sha256: rng.bytes32(),
+                    size: Some(rng.lognormal(10.0, 1.5) as u64),
+                    upload_time: Some(time + rng.below(3600) as i64),
+                    requires_python: meta.as_ref().and_then(|m| m.requires_python.clone()),
+                    yanked: false,
+                    yanked_reason: None,
+                    metadata: meta.clone(),
+                }
+            };
+            let mut files = Vec::new();
+            let roll = rng.unit();
+            if roll < 0.92 || binary {
+                files.push(file(
+                    &mut rng,
+                    format!("{stem}-{version}.tar.gz"),
+                    FileKind::Sdist,
+                ));
+            }
+            if (0.65..0.98).contains(&roll) && !binary {
+                files.push(file(
+                    &mut rng,
+                    format!("{stem}-{version}-py3-none-any.whl"),
+                    FileKind::Wheel,
+                ));
+            }
+            if binary {
+                let plats = [
+                    "manylinux_2_17_x86_64.manylinux2014_x86_64",
+                    "manylinux_2_17_aarch64.manylinux2014_aarch64",
+                    "macosx_10_9_x86_64",
+                    "macosx_11_0_arm64",
+                    "win_amd64",
+                    "win32",
+                ];
+                for py in 0..1 + rng.below(4) {
+                    for plat in plats {
+                        let tag = format!("cp3{}", 8 + py);
+                        files.push(file(
+                            &mut rng,
+                            format!("{stem}-{version}-{tag}-{tag}-{plat}.whl"),
+                            FileKind::Wheel,
+                        ));
+                    }
+                }
+            }
+            if rng.chance(0.005) {
+                for f in &mut files {
+                    f.yanked = true;
+                    f.yanked_reason = Some("broken release".into());
+                }
+            }
+            releases.push(Release { version, files });
+        }
+        out.push(Project {
+            name,
+            display_name: display,
+            releases,
+        });
+    }
+    Universe {
+        index_url: "https://pypi.org/simple/".into(),
+        last_serial: 25_000_000,
+        projects: out,
+    }
+}

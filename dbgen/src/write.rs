@@ -1,0 +1,596 @@
+//! Serializes a [`Universe`] into database format v1 (`data-format.md`, layout types shared
+//! with the reader in `resolver::db::layout`). Output is a pure function of the universe and
+//! the options: everything is sorted first and ids are handed out in traversal order.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use pep440_rs::Version;
+use pinion_pep::{ProjectName, WheelFilename};
+use resolver::db::layout::{
+    self, Counts, FileRec, FixedHeader, MetadataRec, ProjectRec, ReleaseRec, RequirementRec,
+    SectionEntry, SectionKind, TagSetRec,
+};
+use zerocopy::IntoBytes;
+use zerocopy::little_endian::{I64, U32, U64};
+
+use crate::model::{self, FileKind, Universe};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Unix seconds written into the header.
+    pub created_at: i64,
+}
+
+/// What the writer left out, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    pub files_kept: u64,
+    /// Eggs, installers and other non-wheel, non-sdist files.
+    pub dropped_other: u64,
+    /// Wheels with no platform tag pinion can install on (Windows-only and the like).
+    pub dropped_platform: u64,
+    pub dropped_bad_wheel_name: u64,
+    pub dropped_no_url: u64,
+    /// Releases left with no kept file.
+    pub dropped_empty_releases: u64,
+    /// Requirement strings that did not parse (left out of their set).
+    pub bad_requirements: u64,
+    /// Provides-Extra names that are not valid extra names.
+    pub bad_extras: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("project name {0:?} is not PEP 503 normalized")]
+    BadName(String),
+    #[error("project {0:?} appears twice")]
+    DuplicateProject(String),
+    #[error("project {0:?} comes after a project that sorts later")]
+    Unsorted(String),
+    #[error("project {project}: version {version:?} is not a PEP 440 version")]
+    BadVersion { project: String, version: String },
+    #[error("project {project}: versions {a:?} and {b:?} are the same release")]
+    DuplicateRelease {
+        project: String,
+        a: String,
+        b: String,
+    },
+    #[error("project {project}: file {filename:?} appears twice")]
+    DuplicateFile { project: String, filename: String },
+    #[error("{0} exceeds the 4 GiB limit of format v1")]
+    TooLarge(&'static str),
+}
+
+fn to_u32(n: usize, what: &'static str) -> Result<u32, WriteError> {
+    u32::try_from(n).map_err(|_| WriteError::TooLarge(what))
+}
+
+#[derive(Default)]
+struct Strings {
+    map: HashMap<Box<str>, u32>,
+    offsets: Vec<U32>,
+    bytes: Vec<u8>,
+}
+
+impl Strings {
+    fn new() -> Strings {
+        let mut s = Strings::default();
+        s.offsets.push(U32::new(0));
+        s.offsets.push(U32::new(0));
+        s.map.insert("".into(), 0);
+        s
+    }
+
+    fn id(&mut self, s: &str) -> Result<u32, WriteError> {
+        if let Some(&id) = self.map.get(s) {
+            return Ok(id);
+        }
+        let id = to_u32(self.offsets.len() - 1, "string count")?;
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.offsets
+            .push(U32::new(to_u32(self.bytes.len(), "string table")?));
+        self.map.insert(s.into(), id);
+        Ok(id)
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> Result<u32, WriteError> {
+        s.map_or(Ok(0), |s| self.id(s))
+    }
+}
+
+#[derive(Default)]
+struct Lists {
+    map: HashMap<Vec<u32>, u32>,
+    offsets: Vec<U32>,
+    pool: Vec<U32>,
+}
+
+impl Lists {
+    fn new() -> Lists {
+        let mut l = Lists::default();
+        l.offsets.push(U32::new(0));
+        l.offsets.push(U32::new(0));
+        l.map.insert(Vec::new(), 0);
+        l
+    }
+
+    fn id(&mut self, items: Vec<u32>) -> Result<u32, WriteError> {
+        if let Some(&id) = self.map.get(&items) {
+            return Ok(id);
+        }
+        let id = to_u32(self.offsets.len() - 1, "list count")?;
+        self.pool.extend(items.iter().map(|v| U32::new(*v)));
+        self.offsets
+            .push(U32::new(to_u32(self.pool.len(), "list pool")?));
+        self.map.insert(items, id);
+        Ok(id)
+    }
+}
+
+/// Serializes `universe` into the bytes of a `pinion.db` file.
+pub fn write_db(universe: &Universe, options: &BuildOptions) -> Result<Vec<u8>, WriteError> {
+    write_db_with_stats(universe, options).map(|(bytes, _)| bytes)
+}
+
+/// [`write_db`], also reporting what was left out.
+pub fn write_db_with_stats(
+    universe: &Universe,
+    options: &BuildOptions,
+) -> Result<(Vec<u8>, WriteStats), WriteError> {
+    let mut w = Writer::new();
+    let mut projects: Vec<&model::Project> = universe.projects.iter().collect();
+    projects.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    for p in projects {
+        w.add_project(p)?;
+    }
+    w.finish(&universe.index_url, universe.last_serial, options)
+}
+
+/// Incremental form of [`write_db`], so a caller can stream projects (in name order) without
+/// holding the whole universe in memory.
+pub struct Writer {
+    strings: Strings,
+    lists: Lists,
+    projects: Vec<ProjectRec>,
+    releases: Vec<ReleaseRec>,
+    files: Vec<FileRec>,
+    sha256: Vec<[u8; 32]>,
+    url_digests: Vec<[u8; 32]>,
+    tagsets: Vec<TagSetRec>,
+    tagset_ids: HashMap<[u32; 3], u32>,
+    metadata: Vec<MetadataRec>,
+    metadata_ids: HashMap<Vec<u8>, u32>,
+    /// Keyed by the `Arc`'s address: files sharing one `Arc<Metadata>` are converted once.
+    /// Cleared per project, because the caller may free a project's `Arc`s afterwards and
+    /// an address can then be reused.
+    metadata_by_ptr: HashMap<usize, u32>,
+    requirements: Vec<RequirementRec>,
+    requirement_ids: HashMap<Vec<u8>, u32>,
+    requirement_cache: HashMap<String, Option<u32>>,
+    reqsets: HashSet<u32>,
+    last_name: Option<String>,
+    stats: WriteStats,
+}
+
+impl Default for Writer {
+    fn default() -> Self {
+        Writer::new()
+    }
+}
+
+/// Wheels pinion can install somewhere Nix runs. Windows-only wheels (`win32`,
+/// `win_amd64`, ...) and exotic platforms are dropped: they are a large share of PyPI's files
+/// and can never be chosen.
+fn installable_platform(tag: &str) -> bool {
+    tag == "any"
+        || ["linux", "manylinux", "musllinux", "macosx"]
+            .iter()
+            .any(|p| tag.starts_with(p))
+}
+
+impl Writer {
+    pub fn new() -> Writer {
+        Writer {
+            strings: Strings::new(),
+            lists: Lists::new(),
+            projects: Vec::new(),
+            releases: Vec::new(),
+            files: Vec::new(),
+            sha256: Vec::new(),
+            url_digests: Vec::new(),
+            tagsets: Vec::new(),
+            tagset_ids: HashMap::new(),
+            metadata: Vec::new(),
+            metadata_ids: HashMap::new(),
+            metadata_by_ptr: HashMap::new(),
+            requirements: Vec::new(),
+            requirement_ids: HashMap::new(),
+            requirement_cache: HashMap::new(),
+            reqsets: HashSet::new(),
+            last_name: None,
+            stats: WriteStats::default(),
+        }
+    }
+
+    /// Adds a project; projects must come in strictly increasing byte order of their names.
+    pub fn add_project(&mut self, p: &model::Project) -> Result<(), WriteError> {
+        if ProjectName::new(&p.name).map(|n| n.into_string() == p.name) != Ok(true) {
+            return Err(WriteError::BadName(p.name.clone()));
+        }
+        match self
+            .last_name
+            .as_deref()
+            .map(|l| l.as_bytes().cmp(p.name.as_bytes()))
+        {
+            Some(std::cmp::Ordering::Equal) => {
+                return Err(WriteError::DuplicateProject(p.name.clone()));
+            }
+            Some(std::cmp::Ordering::Greater) => return Err(WriteError::Unsorted(p.name.clone())),
+            _ => {}
+        }
+        self.last_name = Some(p.name.clone());
+        self.metadata_by_ptr.clear();
+        let name = self.strings.id(&p.name)?;
+        let display_name = self.strings.id(&p.display_name)?;
+        let mut releases = Vec::with_capacity(p.releases.len());
+        for r in &p.releases {
+            let v: Version = r.version.parse().map_err(|_| WriteError::BadVersion {
+                project: p.name.clone(),
+                version: r.version.clone(),
+            })?;
+            releases.push((v, r));
+        }
+        releases.sort_by(|a, b| b.0.cmp(&a.0));
+        for pair in releases.windows(2) {
+            if pair[0].0 == pair[1].0 {
+                let (a, b) = (pair[0].1.version.clone(), pair[1].1.version.clone());
+                return Err(WriteError::DuplicateRelease {
+                    project: p.name.clone(),
+                    a,
+                    b,
+                });
+            }
+        }
+        let first_release = to_u32(self.releases.len(), "release count")?;
+        for (version, r) in releases {
+            self.release(p, &version, r)?;
+        }
+        let release_count = to_u32(self.releases.len(), "release count")? - first_release;
+        self.projects.push(ProjectRec {
+            name: U32::new(name),
+            display_name: U32::new(display_name),
+            first_release: U32::new(first_release),
+            release_count: U32::new(release_count),
+        });
+        Ok(())
+    }
+
+    fn release(
+        &mut self,
+        p: &model::Project,
+        version: &Version,
+        r: &model::Release,
+    ) -> Result<(), WriteError> {
+        let mut files: Vec<(&model::File, Option<WheelFilename>)> =
+            Vec::with_capacity(r.files.len());
+        for f in &r.files {
+            match f.kind {
+                FileKind::Other => self.stats.dropped_other += 1,
+                _ if f.url.is_empty() => self.stats.dropped_no_url += 1,
+                FileKind::Sdist => files.push((f, None)),
+                FileKind::Wheel => match WheelFilename::parse(&f.filename) {
+                    Err(_) => self.stats.dropped_bad_wheel_name += 1,
+                    Ok(w) if !w.platform_tags.iter().any(|t| installable_platform(t)) => {
+                        self.stats.dropped_platform += 1
+                    }
+                    Ok(w) => files.push((f, Some(w))),
+                },
+            }
+        }
+        if files.is_empty() {
+            self.stats.dropped_empty_releases += 1;
+            return Ok(());
+        }
+        files.sort_by(|a, b| a.0.filename.cmp(&b.0.filename));
+        for pair in files.windows(2) {
+            if pair[0].0.filename == pair[1].0.filename {
+                return Err(WriteError::DuplicateFile {
+                    project: p.name.clone(),
+                    filename: pair[0].0.filename.clone(),
+                });
+            }
+        }
+        let version_id = self.strings.id(&version.to_string())?;
+        let first_file = to_u32(self.files.len(), "file count")?;
+        let mut upload_time: Option<i64> = None;
+        let all_yanked = files.iter().all(|(f, _)| f.yanked);
+        let mut yanked_reason = None;
+        for (f, wheel) in &files {
+            if let Some(t) = f.upload_time {
+                upload_time = Some(upload_time.map_or(t, |u| u.min(t)));
+            }
+            if all_yanked && yanked_reason.is_none() {
+                yanked_reason = f.yanked_reason.as_deref();
+            }
+            self.file(f, wheel.as_ref())?;
+        }
+        self.stats.files_kept += files.len() as u64;
+        let yanked_reason = self.strings.opt(yanked_reason)?;
+        self.releases.push(ReleaseRec {
+            upload_time: I64::new(upload_time.unwrap_or(layout::NO_TIME)),
+            version: U32::new(version_id),
+            first_file: U32::new(first_file),
+            file_count: U32::new(files.len() as u32),
+            flags: U32::new(if all_yanked {
+                layout::RELEASE_YANKED
+            } else {
+                0
+            }),
+            yanked_reason: U32::new(yanked_reason),
+            reserved: U32::new(0),
+        });
+        Ok(())
+    }
+
+    fn file(&mut self, f: &model::File, wheel: Option<&WheelFilename>) -> Result<(), WriteError> {
+        let filename = self.strings.id(&f.filename)?;
+        let (url, digest) = match layout::pythonhosted_digest(&f.url, &f.filename) {
+            Some(d) => (0, d),
+            None => (self.strings.id(&f.url)?, [0; 32]),
+        };
+        let tagset = match wheel {
+            None => 0,
+            Some(w) => {
+                let key = [
+                    self.strings.id(&w.python_tags.join("."))?,
+                    self.strings.id(&w.abi_tags.join("."))?,
+                    self.strings.id(&w.platform_tags.join("."))?,
+                ];
+                match self.tagset_ids.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        self.tagsets.push(TagSetRec {
+                            python: U32::new(key[0]),
+                            abi: U32::new(key[1]),
+                            platform: U32::new(key[2]),
+                        });
+                        let id = to_u32(self.tagsets.len(), "tag set count")?;
+                        self.tagset_ids.insert(key, id);
+                        id
+                    }
+                }
+            }
+        };
+        let metadata = self.metadata(f.metadata.as_ref())?;
+        let flags = if wheel.is_some() {
+            layout::FILE_WHEEL
+        } else {
+            0
+        } | if f.yanked { layout::FILE_YANKED } else { 0 };
+        let rec = FileRec {
+            size: U64::new(f.size.unwrap_or(layout::NO_SIZE)),
+            upload_time: I64::new(f.upload_time.unwrap_or(layout::NO_TIME)),
+            filename: U32::new(filename),
+            url: U32::new(url),
+            tagset: U32::new(tagset),
+            requires_python: U32::new(self.strings.opt(f.requires_python.as_deref())?),
+            metadata: U32::new(metadata),
+            yanked_reason: U32::new(self.strings.opt(f.yanked_reason.as_deref())?),
+            flags: U32::new(flags),
+            reserved: U32::new(0),
+        };
+        self.files.push(rec);
+        self.sha256.push(f.sha256);
+        self.url_digests.push(digest);
+        Ok(())
+    }
+
+    fn metadata(&mut self, m: Option<&Arc<model::Metadata>>) -> Result<u32, WriteError> {
+        let ptr = m.map_or(0, |m| Arc::as_ptr(m) as usize);
+        if let Some(&id) = self.metadata_by_ptr.get(&ptr) {
+            return Ok(id);
+        }
+        let default = model::Metadata::default();
+        let m: &model::Metadata = m.map_or(&default, |m| m);
+        let (rd, rd_src) = self.reqset(&m.requires_dist)?;
+        let (br, br_src) = self.reqset(&m.build_requires)?;
+        let (sr, sr_src) = self.reqset(&m.setup_requires)?;
+        let mut extras = Vec::new();
+        for e in &m.provides_extra {
+            match e.parse::<pep508_rs::ExtraName>() {
+                Ok(e) => extras.push(e.to_string()),
+                Err(_) => self.stats.bad_extras += 1,
+            }
+        }
+        extras.sort();
+        extras.dedup();
+        let extra_ids = extras
+            .iter()
+            .map(|e| self.strings.id(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rec = MetadataRec {
+            requires_dist: U32::new(rd),
+            build_requires: U32::new(br),
+            setup_requires: U32::new(sr),
+            requires_dist_source: U32::new(rd_src),
+            build_requires_source: U32::new(br_src),
+            setup_requires_source: U32::new(sr_src),
+            provides_extra: U32::new(self.lists.id(extra_ids)?),
+            requires_python: U32::new(self.strings.opt(m.requires_python.as_deref())?),
+            build_backend: U32::new(self.strings.opt(m.build_backend.as_deref())?),
+            flags: U32::new(if m.has_build_system {
+                layout::META_HAS_BUILD_SYSTEM
+            } else {
+                0
+            }),
+        };
+        let id = match self.metadata_ids.get(rec.as_bytes()) {
+            Some(&id) => id,
+            None => {
+                let id = to_u32(self.metadata.len(), "metadata count")?;
+                self.metadata_ids.insert(rec.as_bytes().to_vec(), id);
+                self.metadata.push(rec);
+                self.reqsets.extend([rd, br, sr]);
+                id
+            }
+        };
+        self.metadata_by_ptr.insert(ptr, id);
+        Ok(id)
+    }
+
+    /// (list id, source string id). An unknown set is stored as (0, 0) whatever it holds.
+    fn reqset(&mut self, set: &model::ReqSet) -> Result<(u32, u32), WriteError> {
+        let Some(source) = set.source.as_deref().filter(|s| !s.is_empty()) else {
+            return Ok((0, 0));
+        };
+        let mut ids = Vec::with_capacity(set.requirements.len());
+        for r in &set.requirements {
+            if let Some(id) = self.requirement(r)? {
+                ids.push(id);
+            }
+        }
+        Ok((self.lists.id(ids)?, self.strings.id(source)?))
+    }
+
+    fn requirement(&mut self, canonical: &str) -> Result<Option<u32>, WriteError> {
+        if let Some(&id) = self.requirement_cache.get(canonical) {
+            if id.is_none() {
+                self.stats.bad_requirements += 1;
+            }
+            return Ok(id);
+        }
+        let id = match pinion_pep::parse_requirement(canonical) {
+            Err(_) => {
+                self.stats.bad_requirements += 1;
+                None
+            }
+            Ok(req) => Some(self.requirement_rec(&req)?),
+        };
+        self.requirement_cache.insert(canonical.to_string(), id);
+        Ok(id)
+    }
+
+    fn requirement_rec(
+        &mut self,
+        req: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>,
+    ) -> Result<u32, WriteError> {
+        let name = self.strings.id(req.name.as_ref())?;
+        let mut extras: Vec<String> = req.extras.iter().map(ToString::to_string).collect();
+        extras.sort();
+        extras.dedup();
+        let extra_ids = extras
+            .iter()
+            .map(|e| self.strings.id(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut specs = Vec::new();
+        if let Some(pep508_rs::VersionOrUrl::VersionSpecifier(vs)) = &req.version_or_url {
+            for s in vs.iter() {
+                specs.push(layout::operator_code(*s.operator()));
+                specs.push(self.strings.id(&s.version().to_string())?);
+            }
+        }
+        let marker = self.strings.opt(req.marker.try_to_string().as_deref())?;
+        let rec = RequirementRec {
+            name: U32::new(name),
+            extras: U32::new(self.lists.id(extra_ids)?),
+            specifiers: U32::new(self.lists.id(specs)?),
+            marker: U32::new(marker),
+        };
+        if let Some(&id) = self.requirement_ids.get(rec.as_bytes()) {
+            return Ok(id);
+        }
+        let id = to_u32(self.requirements.len(), "requirement count")?;
+        self.requirement_ids.insert(rec.as_bytes().to_vec(), id);
+        self.requirements.push(rec);
+        Ok(id)
+    }
+
+    /// Lays out the sections and header: the bytes of a `pinion.db` file.
+    pub fn finish(
+        self,
+        index_url: &str,
+        last_serial: u64,
+        options: &BuildOptions,
+    ) -> Result<(Vec<u8>, WriteStats), WriteError> {
+        let bytes = self.assemble(index_url, last_serial, options)?;
+        Ok((bytes, self.stats))
+    }
+
+    fn assemble(
+        &self,
+        index_url: &str,
+        last_serial: u64,
+        options: &BuildOptions,
+    ) -> Result<Vec<u8>, WriteError> {
+        let sections: [(SectionKind, &[u8]); 12] = [
+            (SectionKind::StrOffsets, self.strings.offsets.as_bytes()),
+            (SectionKind::StrBytes, &self.strings.bytes),
+            (SectionKind::ListOffsets, self.lists.offsets.as_bytes()),
+            (SectionKind::ListPool, self.lists.pool.as_bytes()),
+            (SectionKind::Projects, self.projects.as_bytes()),
+            (SectionKind::Releases, self.releases.as_bytes()),
+            (SectionKind::Files, self.files.as_bytes()),
+            (SectionKind::Sha256, self.sha256.as_bytes()),
+            (SectionKind::UrlDigests, self.url_digests.as_bytes()),
+            (SectionKind::TagSets, self.tagsets.as_bytes()),
+            (SectionKind::Metadata, self.metadata.as_bytes()),
+            (SectionKind::Requirements, self.requirements.as_bytes()),
+        ];
+        let url = index_url.as_bytes();
+        let table_end = layout::FIXED_HEADER_LEN + sections.len() * layout::SECTION_ENTRY_LEN;
+        let header_len = layout::align8(table_end + url.len());
+        if header_len > layout::MAX_HEADER_LEN {
+            return Err(WriteError::TooLarge("index URL"));
+        }
+        let mut entries = Vec::with_capacity(sections.len());
+        let mut offset = header_len;
+        for (kind, bytes) in &sections {
+            offset = layout::align8(offset);
+            entries.push(SectionEntry {
+                kind: U32::new(*kind as u32),
+                reserved0: U32::new(0),
+                offset: U64::new(offset as u64),
+                length: U64::new(bytes.len() as u64),
+                crc32: U32::new(crc32fast::hash(bytes)),
+                reserved1: U32::new(0),
+            });
+            offset += bytes.len();
+        }
+        let count = |n: usize| U32::new(n as u32);
+        let header = FixedHeader {
+            magic: layout::MAGIC,
+            format_version: U32::new(layout::FORMAT_VERSION),
+            header_len: U32::new(header_len as u32),
+            header_crc32: U32::new(0),
+            section_count: U32::new(sections.len() as u32),
+            created_at: I64::new(options.created_at),
+            last_serial: U64::new(last_serial),
+            index_url_len: U32::new(url.len() as u32),
+            counts: Counts {
+                projects: count(self.projects.len()),
+                releases: count(self.releases.len()),
+                files: count(self.files.len()),
+                metadata: count(self.metadata.len()),
+                requirements: count(self.requirements.len()),
+                reqsets: count(self.reqsets.len()),
+                lists: count(self.lists.offsets.len() - 1),
+                strings: count(self.strings.offsets.len() - 1),
+                tagsets: count(self.tagsets.len()),
+            },
+            reserved: U64::new(0),
+        };
+        let mut out = vec![0u8; offset];
+        out[..layout::FIXED_HEADER_LEN].copy_from_slice(header.as_bytes());
+        out[layout::FIXED_HEADER_LEN..table_end].copy_from_slice(entries.as_bytes());
+        out[table_end..table_end + url.len()].copy_from_slice(url);
+        let crc = crc32fast::hash(&out[..header_len]);
+        out[layout::HEADER_CRC_OFFSET..layout::HEADER_CRC_OFFSET + 4]
+            .copy_from_slice(&crc.to_le_bytes());
+        for ((_, bytes), e) in sections.iter().zip(&entries) {
+            let start = e.offset.get() as usize;
+            out[start..start + bytes.len()].copy_from_slice(bytes);
+        }
+        Ok(out)
+    }
+}

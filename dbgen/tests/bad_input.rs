@@ -1,0 +1,278 @@
+//! Corrupt, truncated, foreign and future databases and crawl states are refused with a
+//! clear error, never a panic.
+
+mod common;
+
+use std::io::Write;
+
+use dbgen::BuildOptions;
+use resolver::db::{Database, DbError};
+
+fn fixture_db() -> Vec<u8> {
+    dbgen::write_db(
+        &common::fixture(),
+        &BuildOptions {
+            created_at: 1_795_132_800,
+        },
+    )
+    .unwrap()
+}
+
+/// Walks everything reachable; must not panic whatever the bytes.
+fn walk(db: &Database) -> usize {
+    let mut n = 0;
+    for p in db.projects() {
+        n += p.name().len() + p.display_name().len();
+        for r in p.releases() {
+            n += r.version_str().len() + usize::from(r.yanked());
+            for f in r.files() {
+                n += f.filename().len()
+                    + f.url().len()
+                    + f.python_tags().count()
+                    + f.platform_tags().count();
+                let m = f.metadata();
+                for set in [m.requires_dist(), m.build_requires(), m.setup_requires()] {
+                    n += set
+                        .iter()
+                        .map(|r| r.to_pep508_string().len())
+                        .sum::<usize>();
+                }
+                n += m.provides_extra().count();
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn every_single_bit_flip_is_caught() {
+    let good = fixture_db();
+    let reference = Database::from_bytes(good.clone()).unwrap();
+    reference.verify().unwrap();
+    for byte in 0..good.len() {
+        for bit in 0..8 {
+            let mut bad = good.clone();
+            bad[byte] ^= 1 << bit;
+            match Database::from_bytes(bad) {
+                Err(_) => {}
+                Ok(db) => {
+                    walk(&db);
+                    assert!(
+                        db.verify().is_err(),
+                        "flip of bit {bit} in byte {byte} went unnoticed"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_truncation_is_refused() {
+    let good = fixture_db();
+    for len in 0..good.len() {
+        let err = Database::from_bytes(good[..len].to_vec()).err();
+        assert!(err.is_some(), "truncated to {len} bytes but opened");
+    }
+    let err = Database::from_bytes(good[..200].to_vec()).err().unwrap();
+    assert!(matches!(err, DbError::Truncated { .. }), "{err}");
+    assert!(err.to_string().contains("file has 200"), "{err}");
+}
+
+#[test]
+fn wrong_magic_and_future_versions() {
+    let mut bad = fixture_db();
+    bad[0] = b'X';
+    assert!(matches!(
+        Database::from_bytes(bad).err().unwrap(),
+        DbError::NotPinionDb
+    ));
+    assert!(matches!(
+        Database::from_bytes(b"{\"json\": 1}".to_vec())
+            .err()
+            .unwrap(),
+        DbError::NotPinionDb
+    ));
+    let mut v2 = fixture_db();
+    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let err = Database::from_bytes(v2).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "database format 2 is newer than this resolver (reads 1)"
+    );
+}
+
+#[test]
+fn random_garbage_never_panics() {
+    use proptest::prelude::*;
+    let good = fixture_db();
+    let mut runner =
+        proptest::test_runner::TestRunner::new(proptest::test_runner::Config::with_cases(3000));
+    runner
+        .run(
+            &(
+                prop::collection::vec((0..good.len(), any::<u8>()), 1..8),
+                any::<bool>(),
+            ),
+            |(edits, keep_crc)| {
+                let mut bad = good.clone();
+                for (at, v) in edits {
+                    bad[at] = v;
+                }
+                if keep_crc {
+                    // Recompute the header checksum so the damage reaches the section parsers.
+                    bad[16..20].fill(0);
+                    let hlen = u32::from_le_bytes(bad[12..16].try_into().unwrap()) as usize;
+                    if hlen <= bad.len() {
+                        let crc = crc32fast::hash(&bad[..hlen]);
+                        bad[16..20].copy_from_slice(&crc.to_le_bytes());
+                    }
+                }
+                if let Ok(db) = Database::from_bytes(bad) {
+                    walk(&db);
+                    let _ = db.verify();
+                    let _ = db.project("requests");
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    for (name, data) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_path(name).unwrap();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append(&h, *data).unwrap();
+    }
+    let mut gz = tar.into_inner().unwrap();
+    gz.flush().unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn tarball_problems() {
+    let db = fixture_db();
+    let err = Database::from_bytes(tar_gz(&[("pinion.db", &db)]))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, DbError::MissingMember("manifest.json")),
+        "{err}"
+    );
+    let err = Database::from_bytes(tar_gz(&[("manifest.json", b"{\"sha256\": \"00\"}")]))
+        .err()
+        .unwrap();
+    assert!(matches!(err, DbError::MissingMember("pinion.db")), "{err}");
+    let err = Database::from_bytes(tar_gz(&[
+        ("manifest.json", b"{\"sha256\": \"00\"}"),
+        ("pinion.db", &db),
+    ]))
+    .err()
+    .unwrap();
+    assert!(matches!(err, DbError::ManifestSha256 { .. }), "{err}");
+    let err = Database::from_bytes(tar_gz(&[
+        ("manifest.json", b"not json"),
+        ("pinion.db", &db),
+    ]))
+    .err()
+    .unwrap();
+    assert!(matches!(err, DbError::Manifest(_)), "{err}");
+    let info = Database::from_bytes(db.clone()).unwrap().info();
+    let good = dbgen::tarball::build_tarball(&db, &info).unwrap();
+    let mut cut = good.clone();
+    cut.truncate(good.len() / 2);
+    assert!(Database::from_bytes(cut).is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.db");
+    let err = Database::open(&missing).err().unwrap();
+    assert!(err.to_string().contains("nope.db"), "{err}");
+}
+
+#[test]
+fn unknown_crawl_state_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    dbgen::state::save(&common::fixture(), 5, &mut conn).unwrap();
+    conn.execute(
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = dbgen::build(&path, None).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "crawl state schema 2 unknown (dbgen reads 1)"
+    );
+}
+
+#[test]
+fn null_canonical_rows_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    dbgen::state::save(&common::fixture(), 5, &mut conn).unwrap();
+    conn.execute(
+        "UPDATE requirements SET canonical = NULL, error = 'bad' WHERE raw LIKE 'idna%'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let built = dbgen::build(&path, None).unwrap();
+    assert_eq!(built.load.skipped_requirements, 4);
+    let db = Database::from_bytes(built.db).unwrap();
+    let names: Vec<String> = db
+        .project("requests")
+        .unwrap()
+        .releases()
+        .next()
+        .unwrap()
+        .files()
+        .next()
+        .unwrap()
+        .metadata()
+        .requires_dist()
+        .iter()
+        .map(|r| r.name().to_string())
+        .collect();
+    assert_eq!(names, ["charset-normalizer", "pysocks"]);
+}
+
+#[test]
+fn writer_rejects_bad_models() {
+    let mut u = common::fixture();
+    u.projects[0].name = "Requests".into();
+    assert!(matches!(
+        dbgen::write_db(&u, &BuildOptions { created_at: 0 }),
+        Err(dbgen::WriteError::BadName(_))
+    ));
+    let mut u = common::fixture();
+    u.projects[0].releases[1].version = "2.31".into();
+    let err = dbgen::write_db(&u, &BuildOptions { created_at: 0 })
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("same release"), "{err}");
+    let mut u = common::fixture();
+    u.projects[0].releases[1].version = "two".into();
+    assert!(matches!(
+        dbgen::write_db(&u, &BuildOptions { created_at: 0 }),
+        Err(dbgen::WriteError::BadVersion { .. })
+    ));
+    let u = common::fixture();
+    let mut w = dbgen::Writer::new();
+    w.add_project(&u.projects[1]).unwrap();
+    let err = w.add_project(&u.projects[0]).err().unwrap();
+    assert!(matches!(err, dbgen::WriteError::Unsorted(_)), "{err}");
+    let err = w.add_project(&u.projects[1]).err().unwrap();
+    assert!(
+        matches!(err, dbgen::WriteError::DuplicateProject(_)),
+        "{err}"
+    );
+}

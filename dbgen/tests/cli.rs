@@ -1,0 +1,129 @@
+//! The `dbgen` binary end to end: synth → build → verify → inspect, with `inspect` output
+//! pinned by snapshots.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn dbgen(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dbgen"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn fixture_state(dir: &Path) -> String {
+    let path = dir.join("state.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    dbgen::state::save(&common::fixture(), 1_795_132_800, &mut conn).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn inspect_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = fixture_state(dir.path());
+    let out = dir.path().join("db.tar.gz");
+    let out = out.to_str().unwrap();
+    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", out]);
+    assert!(ok, "{err}");
+    assert!(err.contains("5 files kept of 7"), "{err}");
+    let (ok, summary, err) = dbgen(&["inspect", out]);
+    assert!(ok, "{err}");
+    insta::assert_snapshot!("summary", summary);
+    let (ok, project, err) = dbgen(&["inspect", out, "Requests"]);
+    assert!(ok, "{err}");
+    insta::assert_snapshot!("project_requests", project);
+    let (ok, _, err) = dbgen(&["inspect", out, "missing-project"]);
+    assert!(!ok);
+    assert!(err.contains("missing-project is not in"), "{err}");
+}
+
+#[test]
+fn build_verify_and_created_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = fixture_state(dir.path());
+    let a = dir.path().join("a.tar.gz");
+    let b = dir.path().join("b.tar.gz");
+    let raw = dir.path().join("pinion.db");
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        &state,
+        "--out",
+        a.to_str().unwrap(),
+        "--created-at",
+        "2026-11-20T00:00:00Z",
+        "--raw-out",
+        raw.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", b.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "default created-at is the state's finish time"
+    );
+    for db in [&a, &raw] {
+        let (ok, stdout, err) = dbgen(&["verify", db.to_str().unwrap()]);
+        assert!(ok && stdout.starts_with("ok: "), "{stdout}{err}");
+    }
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        &state,
+        "--out",
+        a.to_str().unwrap(),
+        "--created-at",
+        "last tuesday",
+    ]);
+    assert!(!ok && err.contains("--created-at"), "{err}");
+    let mut bytes = std::fs::read(&raw).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 0x40;
+    std::fs::write(&raw, bytes).unwrap();
+    let (ok, _, err) = dbgen(&["verify", raw.to_str().unwrap()]);
+    assert!(!ok && err.contains("checksum mismatch in section"), "{err}");
+}
+
+#[test]
+fn synth_then_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("synth.sqlite");
+    let (ok, _, err) = dbgen(&[
+        "synth",
+        "--projects",
+        "300",
+        "--seed",
+        "3",
+        "--out",
+        state.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let out = dir.path().join("db.tar.gz");
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        state.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let db = resolver::db::Database::open(&out).unwrap();
+    db.verify().unwrap();
+    assert_eq!(db.info().counts.projects, 300);
+    let releases = db.info().counts.releases as f64 / 300.0;
+    assert!(
+        (3.0..15.0).contains(&releases),
+        "{releases} releases per project"
+    );
+    let (ok, _, err) = dbgen(&["synth", "--projects", "3", "--out", state.to_str().unwrap()]);
+    assert!(!ok && err.contains("exists"), "{err}");
+}

@@ -1,0 +1,43 @@
+//! Everything that can be wrong with a database file, as one typed error.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot read database {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("not a pinion database (expected magic \"PINIONDB\" or a gzip tarball)")]
+    NotPinionDb,
+    #[error("database format {found} is newer than this resolver (reads {reads})")]
+    NewerFormat { found: u32, reads: u32 },
+    #[error("database format {0} is invalid")]
+    BadFormatVersion(u32),
+    #[error("truncated database: {what} needs bytes {start}..{end}, file has {len}")]
+    Truncated {
+        what: String,
+        start: u64,
+        end: u64,
+        len: u64,
+    },
+    #[error("checksum mismatch in {0}")]
+    Checksum(String),
+    #[error("invalid database: {0}")]
+    Invariant(String),
+    #[error("database tarball has no {0}")]
+    MissingMember(&'static str),
+    #[error("database tarball is unreadable: {0}")]
+    Tarball(String),
+    #[error("manifest.json is invalid: {0}")]
+    Manifest(String),
+    #[error("pinion.db has sha256 {actual} but manifest.json says {expected}")]
+    ManifestSha256 { expected: String, actual: String },
+}
+
+impl DbError {
+    pub(crate) fn invariant(msg: impl Into<String>) -> DbError {
+        DbError::Invariant(msg.into())
+    }
+}

@@ -1,0 +1,391 @@
+//! Byte layout of a pinion database, format version 1. `data-format.md` at the repository
+//! root is the normative spec; this module is its executable twin, shared by the reader
+//! (`resolver::db`) and the writer (`dbgen`) so the two cannot drift apart.
+//!
+//! Summary (all integers little-endian, every record type `Unaligned` so a section slice can
+//! be cast in place whatever the buffer's alignment):
+//!
+//! ```text
+//! 0   magic "PINIONDB"            8   format_version u32     12  header_len u32
+//! 16  header_crc32 u32            20  section_count u32      24  created_at i64
+//! 32  last_serial u64             40  index_url_len u32      44  counts [u32; 9]
+//! 80  reserved u64 (0)            88  section table: section_count x SectionEntry (32 B)
+//! ... index_url bytes (UTF-8), zero padding to a multiple of 8 = header_len
+//! sections follow in table order, each at an 8-aligned offset, gaps zero-filled
+//! ```
+//!
+//! Why these choices: fixed-size records in separate sections (a column per concern:
+//! hashes apart from integers) because gzip compresses homogeneous runs far better than
+//! interleaved ones; u32 ids because PyPI is ~10^7 rows; one string table and one u32-list
+//! table with id 0 meaning "empty/none" so absence needs no flag bits.
+
+use zerocopy::little_endian::{I64, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+pub const MAGIC: [u8; 8] = *b"PINIONDB";
+pub const FORMAT_VERSION: u32 = 1;
+pub const FIXED_HEADER_LEN: usize = 88;
+pub const SECTION_ENTRY_LEN: usize = 32;
+/// Offset of the header checksum, which is computed with this field zeroed.
+pub const HEADER_CRC_OFFSET: usize = 16;
+/// Upper bound on `header_len`, so a corrupt length cannot make the reader allocate or scan
+/// without limit before the checksum has been checked.
+pub const MAX_HEADER_LEN: usize = 1 << 20;
+
+/// `upload_time` value meaning "the index did not say".
+pub const NO_TIME: i64 = i64::MIN;
+/// `size` value meaning "unknown".
+pub const NO_SIZE: u64 = u64::MAX;
+
+/// Section kinds. A v1 reader requires every kind below exactly once and ignores kinds it
+/// does not know (room for additive extensions without a version bump).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u32)]
+pub enum SectionKind {
+    /// `u32` byte offsets into `StrBytes`, `strings + 1` entries; string `i` is
+    /// `bytes[off[i]..off[i+1]]`, UTF-8. String 0 is the empty string and means "none".
+    StrOffsets = 1,
+    StrBytes = 2,
+    /// `u32` element offsets into `ListPool`, `lists + 1` entries; list 0 is empty.
+    ListOffsets = 3,
+    ListPool = 4,
+    Projects = 5,
+    Releases = 6,
+    Files = 7,
+    /// 32-byte sha256 per file, in file order.
+    Sha256 = 8,
+    /// 32-byte blake2b-256 per file (the `xx/yy/<60 hex>` path of files.pythonhosted.org);
+    /// all zero when the file's URL is stored as a string instead.
+    UrlDigests = 9,
+    TagSets = 10,
+    Metadata = 11,
+    Requirements = 12,
+}
+
+impl SectionKind {
+    pub const ALL: [SectionKind; 12] = [
+        SectionKind::StrOffsets,
+        SectionKind::StrBytes,
+        SectionKind::ListOffsets,
+        SectionKind::ListPool,
+        SectionKind::Projects,
+        SectionKind::Releases,
+        SectionKind::Files,
+        SectionKind::Sha256,
+        SectionKind::UrlDigests,
+        SectionKind::TagSets,
+        SectionKind::Metadata,
+        SectionKind::Requirements,
+    ];
+
+    pub fn from_u32(v: u32) -> Option<SectionKind> {
+        SectionKind::ALL.into_iter().find(|k| *k as u32 == v)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SectionKind::StrOffsets => "string offsets",
+            SectionKind::StrBytes => "string bytes",
+            SectionKind::ListOffsets => "list offsets",
+            SectionKind::ListPool => "list pool",
+            SectionKind::Projects => "projects",
+            SectionKind::Releases => "releases",
+            SectionKind::Files => "files",
+            SectionKind::Sha256 => "sha256",
+            SectionKind::UrlDigests => "url digests",
+            SectionKind::TagSets => "tag sets",
+            SectionKind::Metadata => "metadata",
+            SectionKind::Requirements => "requirements",
+        }
+    }
+}
+
+/// Header counts, in header order (offset 44).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    FromBytes,
+    IntoBytes,
+    KnownLayout,
+    Immutable,
+    Unaligned,
+)]
+#[repr(C)]
+pub struct Counts {
+    pub projects: U32,
+    pub releases: U32,
+    pub files: U32,
+    pub metadata: U32,
+    pub requirements: U32,
+    /// Distinct requirement sets (lists referenced as a Requires-Dist/build/setup set).
+    pub reqsets: U32,
+    pub lists: U32,
+    pub strings: U32,
+    pub tagsets: U32,
+}
+
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct FixedHeader {
+    pub magic: [u8; 8],
+    pub format_version: U32,
+    pub header_len: U32,
+    pub header_crc32: U32,
+    pub section_count: U32,
+    pub created_at: I64,
+    pub last_serial: U64,
+    pub index_url_len: U32,
+    pub counts: Counts,
+    pub reserved: U64,
+}
+
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct SectionEntry {
+    pub kind: U32,
+    pub reserved0: U32,
+    pub offset: U64,
+    pub length: U64,
+    /// crc32 (IEEE, as zlib/`crc32fast`) of the section's `length` bytes.
+    pub crc32: U32,
+    pub reserved1: U32,
+}
+
+/// Sorted by the bytes of the normalized name (so lookup is a binary search).
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct ProjectRec {
+    pub name: U32,
+    pub display_name: U32,
+    pub first_release: U32,
+    pub release_count: U32,
+}
+
+/// A project's releases are contiguous and newest-first by PEP 440 order.
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct ReleaseRec {
+    /// Minimum upload time of the release's files, `NO_TIME` if none is known.
+    pub upload_time: I64,
+    pub version: U32,
+    pub first_file: U32,
+    pub file_count: U32,
+    /// bit 0: yanked (every file of the release is yanked).
+    pub flags: U32,
+    pub yanked_reason: U32,
+    pub reserved: U32,
+}
+
+pub const RELEASE_YANKED: u32 = 1;
+
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct FileRec {
+    pub size: U64,
+    pub upload_time: I64,
+    pub filename: U32,
+    /// 0: rebuild `https://files.pythonhosted.org/packages/xx/yy/<60 hex>/<filename>` from
+    /// the file's `UrlDigests` entry; otherwise the string id of the full URL.
+    pub url: U32,
+    /// 0 for sdists, else 1 + the index of the file's `TagSetRec`.
+    pub tagset: U32,
+    pub requires_python: U32,
+    pub metadata: U32,
+    pub yanked_reason: U32,
+    /// bit 0: wheel (else sdist); bit 1: yanked.
+    pub flags: U32,
+    pub reserved: U32,
+}
+
+pub const FILE_WHEEL: u32 = 1;
+pub const FILE_YANKED: u32 = 2;
+
+/// The three compressed tag sets of a wheel filename, each a string id of the `.`-joined
+/// set as written (`cp311`, `manylinux_2_17_x86_64.manylinux2014_x86_64`).
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct TagSetRec {
+    pub python: U32,
+    pub abi: U32,
+    pub platform: U32,
+}
+
+/// Extracted metadata, one record per distinct content (files usually share one).
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct MetadataRec {
+    /// List ids of requirement ids.
+    pub requires_dist: U32,
+    pub build_requires: U32,
+    pub setup_requires: U32,
+    /// String ids of where each set came from; 0 = unknown (the set's list is then empty).
+    pub requires_dist_source: U32,
+    pub build_requires_source: U32,
+    pub setup_requires_source: U32,
+    /// List id of string ids (normalized extra names).
+    pub provides_extra: U32,
+    pub requires_python: U32,
+    pub build_backend: U32,
+    /// bit 0: the sdist declares a pyproject `[build-system]`.
+    pub flags: U32,
+}
+
+pub const META_HAS_BUILD_SYSTEM: u32 = 1;
+
+/// One parsed PEP 508 requirement. Identical requirements are stored once.
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct RequirementRec {
+    /// String id of the normalized project name.
+    pub name: U32,
+    /// List id of string ids (normalized extras, sorted).
+    pub extras: U32,
+    /// List id of flattened `(operator code, version string id)` pairs.
+    pub specifiers: U32,
+    /// String id of the canonical marker text; 0 = no marker.
+    pub marker: U32,
+}
+
+/// Operator codes used in specifier lists.
+pub const OPERATORS: [(u32, pep440_rs::Operator); 10] = [
+    (1, pep440_rs::Operator::Equal),
+    (2, pep440_rs::Operator::EqualStar),
+    (3, pep440_rs::Operator::ExactEqual),
+    (4, pep440_rs::Operator::NotEqual),
+    (5, pep440_rs::Operator::NotEqualStar),
+    (6, pep440_rs::Operator::TildeEqual),
+    (7, pep440_rs::Operator::LessThan),
+    (8, pep440_rs::Operator::LessThanEqual),
+    (9, pep440_rs::Operator::GreaterThan),
+    (10, pep440_rs::Operator::GreaterThanEqual),
+];
+
+pub fn operator_from_code(code: u32) -> Option<pep440_rs::Operator> {
+    OPERATORS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, op)| *op)
+}
+
+pub fn operator_code(op: pep440_rs::Operator) -> u32 {
+    OPERATORS
+        .iter()
+        .find(|(_, o)| *o == op)
+        .map_or(0, |(c, _)| *c)
+}
+
+/// Record size of fixed-size sections (`None` for byte blobs).
+pub fn record_len(kind: SectionKind) -> usize {
+    match kind {
+        SectionKind::StrOffsets | SectionKind::ListOffsets | SectionKind::ListPool => 4,
+        SectionKind::StrBytes => 1,
+        SectionKind::Projects => size_of::<ProjectRec>(),
+        SectionKind::Releases => size_of::<ReleaseRec>(),
+        SectionKind::Files => size_of::<FileRec>(),
+        SectionKind::Sha256 | SectionKind::UrlDigests => 32,
+        SectionKind::TagSets => size_of::<TagSetRec>(),
+        SectionKind::Metadata => size_of::<MetadataRec>(),
+        SectionKind::Requirements => size_of::<RequirementRec>(),
+    }
+}
+
+pub const PYTHONHOSTED_PREFIX: &str = "https://files.pythonhosted.org/packages/";
+
+/// The digest of a files.pythonhosted.org URL when it has the canonical shape for
+/// `filename`, so the URL can be rebuilt byte-for-byte from it.
+pub fn pythonhosted_digest(url: &str, filename: &str) -> Option<[u8; 32]> {
+    let rest = url.strip_prefix(PYTHONHOSTED_PREFIX)?;
+    let (path, name) = rest.split_at_checked(2 + 1 + 2 + 1 + 60)?;
+    if name.strip_prefix('/')? != filename {
+        return None;
+    }
+    let b = path.as_bytes();
+    if b[2] != b'/' || b[5] != b'/' {
+        return None;
+    }
+    let hex: Vec<u8> = b[0..2]
+        .iter()
+        .chain(&b[3..5])
+        .chain(&b[6..])
+        .copied()
+        .collect();
+    let mut out = [0u8; 32];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let hi = hex_val(pair[0])?;
+        let lo = hex_val(pair[1])?;
+        out[i] = hi << 4 | lo;
+    }
+    Some(out)
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+pub fn pythonhosted_url(digest: &[u8; 32], filename: &str) -> String {
+    let hex = hex_lower(digest);
+    format!(
+        "{PYTHONHOSTED_PREFIX}{}/{}/{}/{filename}",
+        &hex[0..2],
+        &hex[2..4],
+        &hex[4..]
+    )
+}
+
+pub fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+pub fn align8(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_sizes_match_spec() {
+        assert_eq!(size_of::<FixedHeader>(), FIXED_HEADER_LEN);
+        assert_eq!(size_of::<SectionEntry>(), SECTION_ENTRY_LEN);
+        assert_eq!(size_of::<ProjectRec>(), 16);
+        assert_eq!(size_of::<ReleaseRec>(), 32);
+        assert_eq!(size_of::<FileRec>(), 48);
+        assert_eq!(size_of::<TagSetRec>(), 12);
+        assert_eq!(size_of::<MetadataRec>(), 40);
+        assert_eq!(size_of::<RequirementRec>(), 16);
+    }
+
+    #[test]
+    fn pythonhosted_urls_round_trip() {
+        let url = "https://files.pythonhosted.org/packages/f9/9b/335f9764261e915ed497fcdeb11df5dfd6f7bf257d4a6a2a686d80da4d54/requests-2.32.3-py3-none-any.whl";
+        let d = pythonhosted_digest(url, "requests-2.32.3-py3-none-any.whl").unwrap();
+        assert_eq!(
+            pythonhosted_url(&d, "requests-2.32.3-py3-none-any.whl"),
+            url
+        );
+        assert_eq!(pythonhosted_digest(url, "other.whl"), None);
+        assert_eq!(
+            pythonhosted_digest(&url.to_uppercase(), "REQUESTS-2.32.3-PY3-NONE-ANY.WHL"),
+            None
+        );
+        assert_eq!(
+            pythonhosted_digest("https://example.org/x.whl", "x.whl"),
+            None
+        );
+    }
+}
