@@ -1,2 +1,185 @@
-//! placeholder
-#![forbid(unsafe_code)]
+//! pinion's offline resolver: reads requirements.txt files, resolves them with PubGrub against
+//! a pinion database (or any [`index::Index`]) for one target (CPython version × Nix system),
+//! choosing per package a wheel, an sdist or the nixpkgs attribute, and writes the lock that
+//! the Nix library consumes (`lock-format.md`), as JSON or as a Nix expression.
+//!
+//! Policies in one place (details in `resolver/README.md`): pre-releases only when the
+//! user's requirements mention one for that package or the allowed range has nothing else; yanked files only when the user pins the
+//! version with `==`/`===`; `--exclude-newer` filters files by upload time; extras are virtual
+//! packages `name[extra]`; build requirements of sdists join the same package set.
+// `deny`, not `forbid`: the one memory map in `db::open` needs a local `allow`.
+#![deny(unsafe_code)]
+
+pub mod candidates;
+pub mod db;
+pub mod dbindex;
+pub mod index;
+pub mod lock;
+pub mod providers;
+pub mod report;
+pub mod requirements;
+pub mod solve;
+pub mod target;
+
+use std::fmt;
+
+use index::Index;
+use requirements::RequirementSet;
+use solve::{Options, Solver};
+
+/// Why a resolution failed. Missing projects are kept apart from version conflicts.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("{}", missing_message(.missing, .snapshot))]
+    Missing {
+        missing: Vec<(String, Vec<String>)>,
+        snapshot: String,
+    },
+    #[error("{message}")]
+    Conflict { message: String },
+}
+
+fn missing_message(missing: &[(String, Vec<String>)], snapshot: &str) -> String {
+    let mut out = String::new();
+    for (name, close) in missing {
+        out.push_str(&format!(
+            "{name} is not in the database (snapshot {snapshot})"
+        ));
+        if !close.is_empty() {
+            out.push_str(&format!("; did you mean {}?", close.join(", ")));
+        }
+        out.push('\n');
+    }
+    out.push_str("hint: check the spelling, or use a newer database if the project is new");
+    out
+}
+
+/// A successful resolution: the lock value and warnings for stderr.
+#[derive(Debug)]
+pub struct Outcome {
+    pub lock: serde_json::Value,
+    pub warnings: Vec<String>,
+}
+
+struct Suggestions<'a>(&'a str, bool);
+
+impl fmt::Display for Suggestions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "hints:")?;
+        if self.1 {
+            writeln!(
+                f,
+                "  - a version noted above exists but is unusable for this target; another --python, system or provider (e.g. \"wheel,sdist,nixpkgs\") may help"
+            )?;
+        }
+        writeln!(f, "  - relax a pin in your requirements or constraints")?;
+        write!(
+            f,
+            "  - a newer database may have fixed releases (this one is from {})",
+            self.0
+        )
+    }
+}
+
+/// Resolves `reqs` against `index` for the target in `opts`.
+pub fn resolve<I: Index>(
+    index: &I,
+    reqs: &RequirementSet,
+    opts: &Options,
+) -> Result<Outcome, ResolveError> {
+    let solver = Solver::new(index, opts, reqs);
+    let snapshot = lock::rfc3339(index.snapshot().created_at);
+    let missing: Vec<String> = solver
+        .roots()
+        .iter()
+        .map(|s| s.name.as_str().to_string())
+        .filter(|n| solver.candidates(n).list.is_empty() && solver.missing.borrow().contains(n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing_error(index, missing, snapshot));
+    }
+    let solution = match solve::run(&solver).map_err(|e| *e) {
+        Ok(s) => s,
+        Err(pubgrub::PubGrubError::NoSolution(tree)) => {
+            let transitive_missing: Vec<String> = solver.missing.borrow().iter().cloned().collect();
+            let packages: Vec<String> = tree
+                .packages()
+                .into_iter()
+                .filter_map(|p| match p {
+                    solve::Pkg::Root => None,
+                    solve::Pkg::Base(n) | solve::Pkg::Extra(n, _) => Some(n.to_string()),
+                })
+                .collect();
+            let versions: std::collections::BTreeMap<String, Vec<pep440_rs::Version>> = packages
+                .iter()
+                .map(|n| {
+                    (
+                        n.clone(),
+                        solver
+                            .candidates(n)
+                            .list
+                            .iter()
+                            .map(|c| c.version.clone())
+                            .collect(),
+                    )
+                })
+                .collect();
+            let mut message = report::truncate(&report::derivation(&tree, &versions));
+            for name in &transitive_missing {
+                if packages.contains(name) {
+                    message.push_str(&format!(
+                        "\n{name} is not in the database (snapshot {snapshot})"
+                    ));
+                }
+            }
+            let notes = solver.notes.borrow();
+            let relevant: Vec<&solve::Note> = notes
+                .iter()
+                .filter(|(n, _)| packages.contains(n))
+                .map(|(_, v)| v)
+                .collect();
+            for note in &relevant {
+                message.push_str(&format!("\nnote: {note}"));
+            }
+            message.push('\n');
+            message.push_str(
+                &Suggestions(
+                    &snapshot,
+                    relevant
+                        .iter()
+                        .any(|n| matches!(n, solve::Note::Unusable(_))),
+                )
+                .to_string(),
+            );
+            return Err(ResolveError::Conflict { message });
+        }
+        Err(other) => {
+            return Err(ResolveError::Conflict {
+                message: other.to_string(),
+            });
+        }
+    };
+    let exclude_newer = opts.exclude_newer.map(lock::rfc3339);
+    let (lock, mut warnings) =
+        lock::build_lock(&solver, index, &solution, exclude_newer.as_deref());
+    for (name, why) in solver.unknown.borrow().iter() {
+        if why != "requirements unknown" {
+            warnings.push(format!("{name}: metadata unusable: {why}"));
+        }
+    }
+    warnings.sort();
+    warnings.dedup();
+    Ok(Outcome { lock, warnings })
+}
+
+fn missing_error<I: Index>(index: &I, missing: Vec<String>, snapshot: String) -> ResolveError {
+    let names = index.names();
+    let missing = missing
+        .into_iter()
+        .map(|n| {
+            let close = report::close_spellings(&n, &names);
+            (n, close)
+        })
+        .collect();
+    ResolveError::Missing { missing, snapshot }
+}

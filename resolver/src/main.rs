@@ -1,1 +1,153 @@
-fn main() {}
+//! `resolver`: resolve requirements.txt files offline against a pinion database and write the
+//! lock (JSON or Nix) for one target.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+
+use resolver::db::Database;
+use resolver::dbindex::DbIndex;
+use resolver::providers::{Nixpkgs, Providers, read_config};
+use resolver::requirements::RequirementSet;
+use resolver::solve::Options;
+use resolver::target::{Target, parse_major_minor};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Nix,
+}
+
+/// Resolve Python requirements offline against a pinion database.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// The database: a raw pinion.db or the published .tar.gz.
+    #[arg(long)]
+    db: PathBuf,
+    /// Requirements file (repeatable).
+    #[arg(short = 'r', long = "requirement", required = true)]
+    requirements: Vec<PathBuf>,
+    /// Constraints file (repeatable).
+    #[arg(short = 'c', long = "constraint")]
+    constraints: Vec<PathBuf>,
+    /// Target CPython version, X.Y.Z.
+    #[arg(long)]
+    python: String,
+    /// Target Nix system: x86_64-linux, aarch64-linux, x86_64-darwin, aarch64-darwin.
+    #[arg(long)]
+    system: String,
+    /// JSON: {"_default": "wheel,sdist,nixpkgs", "name": "nixpkgs", ...}.
+    #[arg(long)]
+    providers: Option<PathBuf>,
+    /// JSON: {"name": {"attr": "...", "version": "..."}, ...} of nixpkgs' Python packages.
+    #[arg(long)]
+    nixpkgs: Option<PathBuf>,
+    /// Ignore files uploaded after this UTC date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ).
+    #[arg(long)]
+    exclude_newer: Option<String>,
+    /// Newest glibc the target has, MAJOR.MINOR (default 2.40, nixpkgs 24.11/25.05).
+    #[arg(long)]
+    manylinux_glibc: Option<String>,
+    /// macOS deployment target, MAJOR.MINOR (default 10.12 on x86_64, 11.0 on arm64).
+    #[arg(long)]
+    macos_target: Option<String>,
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// sha256 of the database file as published in its manifest.json: recorded in the lock
+    /// without hashing the file again (saves ~0.2 s on a full-PyPI database).
+    #[arg(long)]
+    db_sha256: Option<String>,
+    /// Output file (default: stdout).
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let glibc = cli
+        .manylinux_glibc
+        .as_deref()
+        .map(|v| parse_major_minor("--manylinux-glibc", v))
+        .transpose()?;
+    let macos = cli
+        .macos_target
+        .as_deref()
+        .map(|v| parse_major_minor("--macos-target", v))
+        .transpose()?;
+    let target = Target::new(&cli.python, &cli.system, glibc, macos)?;
+    let providers = match &cli.providers {
+        Some(p) => Providers::from_json(p, &read_config(p)?)?,
+        None => Providers::default(),
+    };
+    let nixpkgs = match &cli.nixpkgs {
+        Some(p) => Nixpkgs::from_json(p, &read_config(p)?)?,
+        None => Nixpkgs::default(),
+    };
+    for skipped in &nixpkgs.skipped {
+        tracing::debug!("nixpkgs package {skipped} has no PEP 440 version; never offered");
+    }
+    let exclude_newer = match &cli.exclude_newer {
+        Some(d) => match resolver::lock::parse_date(d) {
+            Some(t) => Some(t),
+            None => bail!("--exclude-newer {d:?}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"),
+        },
+        None => None,
+    };
+    let mut reqs = RequirementSet::default();
+    for r in &cli.requirements {
+        reqs.add_file(r, false)?;
+    }
+    for c in &cli.constraints {
+        reqs.add_file(c, true)?;
+    }
+    let db = Database::open(&cli.db)
+        .with_context(|| format!("opening database {}", cli.db.display()))?;
+    let index = match cli.db_sha256 {
+        Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            DbIndex::new(&db).with_sha256(sha.to_ascii_lowercase())
+        }
+        Some(sha) => bail!("--db-sha256 {sha:?}: expected 64 hex digits"),
+        None => DbIndex::new(&db),
+    };
+    let opts = Options {
+        target,
+        providers,
+        nixpkgs,
+        exclude_newer,
+    };
+    let outcome = resolver::resolve(&index, &reqs, &opts)?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = match cli.format {
+        Format::Json => resolver::lock::to_json(&outcome.lock),
+        Format::Nix => resolver::lock::to_nix(&outcome.lock),
+    };
+    match &cli.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PINION_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! Turns one project's releases into candidate versions for the target and decides, per
+//! release and only when the solver asks (usually for the newest few), the first allowed
+//! provider that offers it (best-ranked compatible wheel, an sdist, or nixpkgs at that exact
+//! version) after the file filters (requires-python, yanked, --exclude-newer, --hash).
+//! Releases nobody offers stay in the list so error messages can say why a version that
+//! exists was not usable.
+
+use std::cell::OnceCell;
+use std::collections::{BTreeSet, HashMap};
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+
+use crate::index::{FileInfo, FileKind, ProjectInfo};
+use crate::providers::{NixpkgsEntry, Provider};
+use crate::target::Target;
+
+/// Who supplies a candidate; indices point into the project's `ProjectInfo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offer {
+    Wheel {
+        release: usize,
+        file: usize,
+    },
+    Sdist {
+        release: usize,
+        file: usize,
+    },
+    /// `release` is the DB release with the same version, whose metadata gives the dependencies.
+    Nixpkgs {
+        release: Option<usize>,
+    },
+}
+
+impl Offer {
+    pub fn provider(self) -> Provider {
+        match self {
+            Offer::Wheel { .. } => Provider::Wheel,
+            Offer::Sdist { .. } => Provider::Sdist,
+            Offer::Nixpkgs { .. } => Provider::Nixpkgs,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub version: Version,
+    pub version_str: String,
+    /// The DB release, `None` for a nixpkgs version the DB does not have.
+    pub release: Option<usize>,
+    /// nixpkgs has exactly this version.
+    pub nix_here: bool,
+    pub prerelease: bool,
+    /// Filled on first use by `Solver::offer`.
+    pub offer: OnceCell<Option<Offer>>,
+}
+
+/// A project's candidates, ascending by version.
+#[derive(Clone, Debug)]
+pub struct Candidates {
+    pub display_name: String,
+    /// The project is in the index (not only in nixpkgs).
+    pub in_index: bool,
+    pub list: Vec<Candidate>,
+}
+
+/// Everything that decides which files are usable, shared by all projects.
+pub struct FileFilter<'a> {
+    pub target: &'a Target,
+    pub exclude_newer: Option<i64>,
+    requires_python_ok: std::cell::RefCell<HashMap<String, bool>>,
+}
+
+/// Why a file is not usable (rendered by `why_unusable`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reject {
+    Yanked,
+    Newer,
+    Python,
+    Hash,
+}
+
+/// Per-project choices coming from the user: providers, allowed hashes, yanked pins.
+pub struct ProjectPolicy<'a> {
+    pub providers: &'a [Provider],
+    pub nixpkgs: Option<&'a NixpkgsEntry>,
+    /// Non-empty = only files with one of these sha256 digests (hex) are usable.
+    pub hashes: Option<&'a BTreeSet<String>>,
+    /// Versions pinned with `==`/`===` by the user: their yanked files are usable.
+    pub pinned: &'a [Version],
+}
+
+impl<'a> FileFilter<'a> {
+    pub fn new(target: &'a Target, exclude_newer: Option<i64>) -> Self {
+        FileFilter {
+            target,
+            exclude_newer,
+            requires_python_ok: Default::default(),
+        }
+    }
+
+    fn python_ok(&self, requires_python: Option<&str>) -> bool {
+        let Some(rp) = requires_python else {
+            return true;
+        };
+        if let Some(&ok) = self.requires_python_ok.borrow().get(rp) {
+            return ok;
+        }
+        // pip ignores an invalid Requires-Python instead of rejecting the file; so do we.
+        let ok = VersionSpecifiers::from_str(rp)
+            .map(|s| s.contains(&self.target.python))
+            .unwrap_or(true);
+        self.requires_python_ok
+            .borrow_mut()
+            .insert(rp.to_string(), ok);
+        ok
+    }
+
+    /// Why a file cannot be used, or `None` if it can (tags are checked separately).
+    fn reject(&self, f: &FileInfo, policy: &ProjectPolicy, pinned: bool) -> Option<Reject> {
+        if f.yanked && !pinned {
+            return Some(Reject::Yanked);
+        }
+        if let (Some(limit), Some(t)) = (self.exclude_newer, f.upload_time)
+            && t > limit
+        {
+            return Some(Reject::Newer);
+        }
+        if !self.python_ok(f.requires_python.as_deref()) {
+            return Some(Reject::Python);
+        }
+        if let Some(h) = policy.hashes
+            && !h.contains(&hex(&f.sha256))
+        {
+            return Some(Reject::Hash);
+        }
+        None
+    }
+
+    /// Best wheel rank and its index.
+    fn best_wheel(
+        &self,
+        files: &[FileInfo],
+        policy: &ProjectPolicy,
+        pinned: bool,
+    ) -> Option<usize> {
+        let mut best: Option<(usize, usize)> = None;
+        for (i, f) in files.iter().enumerate() {
+            if f.kind != FileKind::Wheel || self.reject(f, policy, pinned).is_some() {
+                continue;
+            }
+            let rank = f
+                .python_tags
+                .iter()
+                .flat_map(|p| {
+                    f.abi_tags
+                        .iter()
+                        .flat_map(move |a| f.platform_tags.iter().map(move |pl| (p, a, pl)))
+                })
+                .filter_map(|(p, a, pl)| self.target.tag_rank(p, a, pl))
+                .min();
+            if let Some(rank) = rank
+                && best.is_none_or(|(r, bi)| {
+                    rank < r || (rank == r && f.filename < files[bi].filename)
+                })
+            {
+                best = Some((rank, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    fn first_sdist(
+        &self,
+        files: &[FileInfo],
+        policy: &ProjectPolicy,
+        pinned: bool,
+    ) -> Option<usize> {
+        // `.tar.gz` is what PyPI has required since 2020 and what nixpkgs fetchers expect.
+        let usable = |i: &usize| {
+            files[*i].kind == FileKind::Sdist && self.reject(&files[*i], policy, pinned).is_none()
+        };
+        let mut idx: Vec<usize> = (0..files.len()).filter(usable).collect();
+        idx.sort_by_key(|&i| {
+            (
+                !files[i].filename.ends_with(".tar.gz"),
+                files[i].filename.clone(),
+            )
+        });
+        idx.first().copied()
+    }
+
+    /// Builds the candidate list of a project (or of a nixpkgs-only package when `info` is
+    /// None); offers are decided later by [`FileFilter::offer`].
+    pub fn candidates(
+        &self,
+        info: Option<ProjectInfo>,
+        display_name: String,
+        policy: &ProjectPolicy,
+    ) -> Candidates {
+        let mut list = Vec::new();
+        let mut nix_matched = false;
+        let in_index = info.is_some();
+        for (ri, v) in info.iter().flat_map(|i| i.versions.iter().enumerate()) {
+            // Unparsable historical versions (e.g. `2004d`) can never satisfy a specifier.
+            let Ok(version) = Version::from_str(v) else {
+                continue;
+            };
+            let nix_here = policy.nixpkgs.is_some_and(|n| n.version == version);
+            nix_matched |= nix_here;
+            list.push(Candidate {
+                prerelease: version.any_prerelease(),
+                version,
+                version_str: v.clone(),
+                release: Some(ri),
+                nix_here,
+                offer: OnceCell::new(),
+            });
+        }
+        if let Some(n) = policy.nixpkgs
+            && !nix_matched
+            && policy.providers.contains(&Provider::Nixpkgs)
+            && policy.hashes.is_none()
+        {
+            list.push(Candidate {
+                prerelease: n.version.any_prerelease(),
+                version: n.version.clone(),
+                version_str: n.version.to_string(),
+                release: None,
+                nix_here: true,
+                offer: OnceCell::from(Some(Offer::Nixpkgs { release: None })),
+            });
+        }
+        // Stable sort: of two spellings of one version (`1.0`, `1.0.0`) the newer-listed
+        // release stays, so the solver sees each version once.
+        list.sort_by(|a, b| a.version.cmp(&b.version));
+        list.dedup_by(|later, earlier| later.version == earlier.version);
+        Candidates {
+            display_name,
+            in_index,
+            list,
+        }
+    }
+
+    /// The first provider in the package's list that offers release `release` (its `files`).
+    pub fn offer(
+        &self,
+        files: &[FileInfo],
+        release: usize,
+        cand: &Candidate,
+        policy: &ProjectPolicy,
+    ) -> Option<Offer> {
+        let pinned = policy.pinned.contains(&cand.version);
+        policy.providers.iter().find_map(|p| match p {
+            Provider::Wheel => self
+                .best_wheel(files, policy, pinned)
+                .map(|file| Offer::Wheel { release, file }),
+            Provider::Sdist => self
+                .first_sdist(files, policy, pinned)
+                .map(|file| Offer::Sdist { release, file }),
+            Provider::Nixpkgs => {
+                (cand.nix_here && policy.hashes.is_none()).then_some(Offer::Nixpkgs {
+                    release: Some(release),
+                })
+            }
+        })
+    }
+
+    /// A short reason why a release with these `files` offers nothing (for error hints).
+    pub fn why_unusable(&self, files: &[FileInfo], policy: &ProjectPolicy) -> String {
+        if files.is_empty() {
+            return "has no files".into();
+        }
+        let mut reasons = BTreeSet::new();
+        for f in files {
+            let allowed = match f.kind {
+                FileKind::Wheel => policy.providers.contains(&Provider::Wheel),
+                FileKind::Sdist => policy.providers.contains(&Provider::Sdist),
+            };
+            if !allowed {
+                reasons.insert(format!(
+                    "{} files are not allowed by its providers ({})",
+                    kind_name(f.kind),
+                    join(policy.providers)
+                ));
+            } else if let Some(r) = self.reject(f, policy, false) {
+                let r = match r {
+                    Reject::Yanked => "yanked".to_string(),
+                    Reject::Newer => "uploaded after --exclude-newer".to_string(),
+                    Reject::Python => format!(
+                        "requires Python {}",
+                        f.requires_python.as_deref().unwrap_or("?")
+                    ),
+                    Reject::Hash => "does not match the --hash given".to_string(),
+                };
+                reasons.insert(format!("{} {r}", kind_name(f.kind)));
+            } else if f.kind == FileKind::Wheel {
+                reasons.insert(format!("no wheel is compatible with {}", self.target));
+            }
+        }
+        reasons.into_iter().collect::<Vec<_>>().join("; ")
+    }
+}
+
+fn kind_name(k: FileKind) -> &'static str {
+    match k {
+        FileKind::Wheel => "wheel",
+        FileKind::Sdist => "sdist",
+    }
+}
+
+pub fn join(p: &[Provider]) -> String {
+    p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{Index, MemIndex, MemMeta, sdist_file, wheel_file};
+
+    fn policy<'a>(providers: &'a [Provider], nix: Option<&'a NixpkgsEntry>) -> ProjectPolicy<'a> {
+        ProjectPolicy {
+            providers,
+            nixpkgs: nix,
+            hashes: None,
+            pinned: &[],
+        }
+    }
+
+    fn index() -> MemIndex {
+        let mut ix = MemIndex::new();
+        ix.add_file(
+            "foo",
+            "1.0",
+            wheel_file("foo", "1.0", "py3", "none", "any"),
+            MemMeta::default(),
+        );
+        ix.add_file("foo", "1.0", sdist_file("foo", "1.0"), MemMeta::default());
+        ix.add_file("foo", "2.0", sdist_file("foo", "2.0"), MemMeta::default());
+        ix.add_file(
+            "foo",
+            "3.0",
+            wheel_file(
+                "foo",
+                "3.0",
+                "cp311",
+                "cp311",
+                "manylinux_2_17_x86_64.manylinux2014_x86_64",
+            ),
+            MemMeta::default(),
+        );
+        ix.add_file(
+            "foo",
+            "3.0",
+            wheel_file("foo", "3.0", "cp311", "cp311", "macosx_11_0_arm64"),
+            MemMeta::default(),
+        );
+        ix.add_file(
+            "foo",
+            "3.0",
+            wheel_file("foo", "3.0", "py3", "none", "any"),
+            MemMeta::default(),
+        );
+        ix
+    }
+
+    /// The offer of every candidate (computing lazily-decided ones from the index).
+    fn all_offers(
+        f: &FileFilter,
+        ix: &MemIndex,
+        c: &Candidates,
+        p: &ProjectPolicy,
+    ) -> Vec<Option<Offer>> {
+        c.list
+            .iter()
+            .map(|c| {
+                *c.offer.get_or_init(|| {
+                    c.release
+                        .and_then(|r| f.offer(&ix.files("foo", r), r, c, p))
+                })
+            })
+            .collect()
+    }
+
+    fn offers(
+        system: &str,
+        providers: &[Provider],
+        nix: Option<&NixpkgsEntry>,
+    ) -> Vec<(String, Option<String>)> {
+        let ix = index();
+        let t = Target::new("3.11.7", system, None, None).unwrap();
+        let f = FileFilter::new(&t, None);
+        let info = ix.project("foo").unwrap();
+        let p = policy(providers, nix);
+        let c = f.candidates(Some(info), "foo".into(), &p);
+        let offers = all_offers(&f, &ix, &c, &p);
+        c.list
+            .iter()
+            .zip(offers)
+            .map(|(c, o)| {
+                let what = o.map(|o| match o {
+                    Offer::Wheel { release, file } | Offer::Sdist { release, file } => {
+                        ix.files("foo", release)[file].filename.clone()
+                    }
+                    Offer::Nixpkgs { release } => format!("nixpkgs(release {release:?})"),
+                });
+                (c.version_str.clone(), what)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn provider_order_and_tags() {
+        use Provider::*;
+        let got = offers("x86_64-linux", &[Wheel, Sdist, Nixpkgs], None);
+        assert_eq!(
+            got[0],
+            ("1.0".into(), Some("foo-1.0-py3-none-any.whl".into()))
+        );
+        assert_eq!(got[1], ("2.0".into(), Some("foo-2.0.tar.gz".into())));
+        assert_eq!(
+            got[2],
+            (
+                "3.0".into(),
+                Some("foo-3.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl".into())
+            )
+        );
+        let got = offers("aarch64-darwin", &[Wheel], None);
+        assert_eq!(got[1].1, None, "2.0 has only an sdist");
+        assert_eq!(
+            got[2].1.as_deref(),
+            Some("foo-3.0-cp311-cp311-macosx_11_0_arm64.whl")
+        );
+        let got = offers("x86_64-linux", &[Sdist, Wheel], None);
+        assert_eq!(got[0].1.as_deref(), Some("foo-1.0.tar.gz"));
+        assert_eq!(
+            got[2].1.as_deref(),
+            Some("foo-3.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
+        );
+    }
+
+    #[test]
+    fn nixpkgs_provider() {
+        use Provider::*;
+        let two = NixpkgsEntry {
+            attr: "foo".into(),
+            version: "2.0".parse().unwrap(),
+        };
+        let got = offers("x86_64-linux", &[Nixpkgs], Some(&two));
+        assert_eq!(got.iter().filter(|(_, o)| o.is_some()).count(), 1);
+        assert_eq!(
+            got[1],
+            ("2.0".into(), Some("nixpkgs(release Some(1))".into()))
+        );
+        let odd = NixpkgsEntry {
+            attr: "foo".into(),
+            version: "2.5".parse().unwrap(),
+        };
+        let got = offers("x86_64-linux", &[Nixpkgs, Wheel], Some(&odd));
+        assert_eq!(got[2], ("2.5".into(), Some("nixpkgs(release None)".into())));
+        assert_eq!(got.len(), 4);
+        let got = offers("x86_64-linux", &[Wheel], Some(&two));
+        assert_eq!(got[1].1, None, "nixpkgs not allowed");
+    }
+
+    #[test]
+    fn file_filters() {
+        let mut ix = MemIndex::new();
+        let mut w = wheel_file("foo", "1.0", "py3", "none", "any");
+        w.requires_python = Some(">=3.12".into());
+        ix.add_file("foo", "1.0", w, MemMeta::default());
+        let mut w = wheel_file("foo", "2.0", "py3", "none", "any");
+        w.yanked = true;
+        ix.add_file("foo", "2.0", w, MemMeta::default());
+        let mut w = wheel_file("foo", "3.0", "py3", "none", "any");
+        w.upload_time = Some(2_000_000_000);
+        ix.add_file("foo", "3.0", w, MemMeta::default());
+        let t = Target::new("3.11.7", "x86_64-linux", None, None).unwrap();
+        let f = FileFilter::new(&t, Some(1_900_000_000));
+        let info = ix.project("foo").unwrap();
+        let providers = [Provider::Wheel];
+        let p = policy(&providers, None);
+        let c = f.candidates(Some(info.clone()), "foo".into(), &p);
+        assert!(all_offers(&f, &ix, &c, &p).iter().all(Option::is_none));
+        assert_eq!(
+            f.why_unusable(&ix.files("foo", 0), &p),
+            "wheel requires Python >=3.12"
+        );
+        assert_eq!(f.why_unusable(&ix.files("foo", 1), &p), "wheel yanked");
+        assert_eq!(
+            f.why_unusable(&ix.files("foo", 2), &p),
+            "wheel uploaded after --exclude-newer"
+        );
+        let pinned = ["2.0".parse().unwrap()];
+        let p = ProjectPolicy {
+            providers: &providers,
+            nixpkgs: None,
+            hashes: None,
+            pinned: &pinned,
+        };
+        let c = f.candidates(Some(info.clone()), "foo".into(), &p);
+        assert!(
+            all_offers(&f, &ix, &c, &p)[1].is_some(),
+            "yanked but pinned"
+        );
+        let hashes: BTreeSet<String> = [hex(&ix.files("foo", 2)[0].sha256)].into();
+        let f = FileFilter::new(&t, None);
+        let p = ProjectPolicy {
+            providers: &providers,
+            nixpkgs: None,
+            hashes: Some(&hashes),
+            pinned: &[],
+        };
+        let c = f.candidates(Some(info), "foo".into(), &p);
+        let offered: Vec<bool> = all_offers(&f, &ix, &c, &p)
+            .iter()
+            .map(Option::is_some)
+            .collect();
+        assert_eq!(offered, [false, false, true]);
+    }
+}
