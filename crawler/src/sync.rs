@@ -55,7 +55,7 @@ pub struct SyncOptions {
     pub follow_deps: bool,
     /// Unix seconds; files uploaded earlier are not recorded...
     pub uploaded_since: Option<i64>,
-    /// ...except those of each project's `keep_releases` most recently uploaded releases, so
+    /// ...except those of each project's `keep_releases` most recently uploaded final releases, so
     /// a project without recent uploads stays installable.
     pub keep_releases: usize,
     pub retry_failed: bool,
@@ -473,7 +473,13 @@ fn recent_files(
         let e = latest.entry(f.classify(project).1).or_insert(t);
         *e = (*e).max(t);
     }
-    let mut releases: Vec<(i64, String)> = latest.into_iter().map(|(v, t)| (t, v)).collect();
+    // Only final releases count towards --keep-releases: a project whose newest uploads are
+    // all pre-releases (httpx 1.0.devN) must still keep the releases that resolvers pick.
+    let mut releases: Vec<(i64, String)> = latest
+        .into_iter()
+        .filter(|(v, _)| is_final_release(v))
+        .map(|(v, t)| (t, v))
+        .collect();
     releases.sort_unstable_by(|a, b| b.cmp(a));
     let kept: HashSet<String> = releases
         .into_iter()
@@ -484,6 +490,12 @@ fn recent_files(
         f.upload_time.is_none_or(|t| t >= since) || kept.contains(&f.classify(project).1)
     });
     (keep, old.len() as u64)
+}
+
+fn is_final_release(version: &str) -> bool {
+    version
+        .parse::<pinion_pep::pep440_rs::Version>()
+        .is_ok_and(|v| !v.any_prerelease())
 }
 
 /// Projects named by the stored requirements of `project` (dist without extra markers,

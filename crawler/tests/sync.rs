@@ -373,7 +373,7 @@ async fn uploaded_since_skips_old_files_and_all_lists_the_root() {
     keep.uploaded_since = crawler::index::parse_timestamp("2025-01-01");
     keep.keep_releases = 1;
     let kept = dir.path().join("k.sqlite");
-    let s = sync(&kept, keep).await;
+    let s = sync(&kept, keep.clone()).await;
     assert_eq!((s.files_added, s.files_skipped_old), (1, 1));
     assert_eq!(
         strings(&db(&kept), "SELECT filename FROM files"),
@@ -388,6 +388,17 @@ async fn uploaded_since_skips_old_files_and_all_lists_the_root() {
         0,
         "{:?}",
         index.requests()
+    );
+    // A newer pre-release does not count towards --keep-releases: 0.2 stays.
+    let mut pre = wheel_file("p", "0.3.dev1", &[], 10);
+    pre.upload_time = Some("2024-06-01T10:00:00.000000Z".into());
+    index.add_file("p", pre);
+    let fresh = dir.path().join("k2.sqlite");
+    let s = sync(&fresh, keep).await;
+    assert_eq!((s.files_added, s.files_skipped_old), (1, 2));
+    assert_eq!(
+        strings(&db(&fresh), "SELECT filename FROM files"),
+        ["p-0.2-py3-none-any.whl"]
     );
 }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds sample/pinion-db.tar.gz from sample/crawl.sqlite.xz (no network). With --check, builds
+# into a temporary file and fails unless it is byte-identical to the committed tarball.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+dbgen="${PINION_DBGEN:-$here/../target/release/dbgen}"
+[ -x "$dbgen" ] || { echo "build-db.sh: $dbgen missing; run: cargo build --release -p dbgen" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+xz -dc "$here/crawl.sqlite.xz" >"$tmp/crawl.sqlite"
+# created-at defaults to the state's last_sync_finished_at, so the output depends on the state only.
+"$dbgen" build --state "$tmp/crawl.sqlite" --out "$tmp/pinion-db.tar.gz" >&2
+if [ "${1:-}" = "--check" ]; then
+  cmp "$tmp/pinion-db.tar.gz" "$here/pinion-db.tar.gz" ||
+    { echo "sample/pinion-db.tar.gz is not what sample/crawl.sqlite.xz builds to" >&2; exit 1; }
+  echo "sample DB reproducible: $(sha256sum "$here/pinion-db.tar.gz" | cut -d' ' -f1)" >&2
+else
+  mv "$tmp/pinion-db.tar.gz" "$here/pinion-db.tar.gz"
+  echo "wrote sample/pinion-db.tar.gz" >&2
+fi

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The daily publication job, runnable locally: the GitHub workflow calls exactly this script.
+#
+#   scripts/publish.sh --state DIR --out DIR [--index URL] [--date YYYY-MM-DD]
+#                      [--projects-file F | --all] [--smoke-requirements F] [--pin FILE]
+#
+# 1. crawler sync (incremental; the state in DIR/crawl.sqlite is restored by the caller)
+# 2. dbgen build -> OUT/pinion-db-DATE.tar.gz (+ .sha256), dbgen verify
+# 3. a smoke resolution of --smoke-requirements against the new DB
+# 4. the new default pin for nix/ written to --pin (url template from PINION_RELEASE_URL)
+# Binaries come from $PINION_BIN (default: target/release).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${PINION_BIN:-$here/target/release}
+state="" out="" index="https://pypi.org/simple/" date=$(date -u +%F) select=(--all) smoke="" pin=""
+while (($#)); do
+  case $1 in
+    --state) state=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --index) index=$2; shift 2 ;;
+    --date) date=$2; shift 2 ;;
+    --projects-file) select=(--projects-file "$2"); shift 2 ;;
+    --all) select=(--all); shift ;;
+    --smoke-requirements) smoke=$2; shift 2 ;;
+    --pin) pin=$2; shift 2 ;;
+    *) echo "publish.sh: unknown argument $1" >&2; exit 64 ;;
+  esac
+done
+[ -n "$state" ] && [ -n "$out" ] || { echo "publish.sh: --state DIR and --out DIR are required" >&2; exit 64; }
+mkdir -p "$state" "$out"
+
+echo ">> crawl ($index)"
+set +e
+"$bin/crawler" sync --state "$state/crawl.sqlite" --index "$index" "${select[@]}" --json-summary >"$out/crawl-summary.json"
+rc=$?
+set -e
+# Exit code 2 means "some files failed and were recorded"; the DB is still built from what succeeded.
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then echo "publish.sh: crawler failed ($rc)" >&2; exit "$rc"; fi
+
+db="$out/pinion-db-$date.tar.gz"
+echo ">> dbgen build -> $db"
+# created-at is the publication date, not the wall clock, so anyone can rebuild the same bytes
+# from the published crawl state: dbgen build --state crawl.sqlite --created-at DATE.
+"$bin/dbgen" build --state "$state/crawl.sqlite" --out "$db" --created-at "${date}T00:00:00Z"
+"$bin/dbgen" verify "$db"
+sha=$(sha256sum "$db" | cut -d' ' -f1)
+echo "$sha  $(basename "$db")" > "$db.sha256"
+
+if [ -n "$smoke" ]; then
+  echo ">> smoke resolution of $smoke"
+  "$bin/resolver" --db "$db" -r "$smoke" --python 3.11.7 --system x86_64-linux --format json -o "$out/smoke.lock.json"
+fi
+
+if [ -n "$pin" ]; then
+  url=${PINION_RELEASE_URL:-file://$db}
+  url=${url//\{date\}/$date}
+  printf '{\n  "sha256": "%s",\n  "url": "%s"\n}\n' "$sha" "$url" > "$pin"
+  echo ">> pin written to $pin"
+fi
+echo ">> published $db ($sha)"

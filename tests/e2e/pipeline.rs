@@ -1,0 +1,169 @@
+//! One crawl → DB → resolution, through the real components and a real HTTP index on
+//! 127.0.0.1: what the crawler records is what the resolver decides on.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crawler::fetch::FetchOptions;
+use crawler::http::{Http, HttpConfig};
+use crawler::state::State;
+use crawler::sync::{Selection, SyncOptions};
+use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, sdist, wheel};
+use resolver::db::Database;
+use resolver::dbindex::DbIndex;
+use resolver::providers::{Nixpkgs, Providers};
+use resolver::requirements::RequirementSet;
+use resolver::solve::Options;
+use resolver::target::Target;
+
+fn wheel_file(
+    name: &str,
+    version: &str,
+    requires: &[&str],
+    requires_python: Option<&str>,
+) -> TestFile {
+    let mut meta = metadata_text(name, version, requires);
+    if let Some(rp) = requires_python {
+        meta += &format!("Requires-Python: {rp}\n");
+    }
+    let bytes = wheel(name, version, meta.as_bytes(), 0);
+    let mut f = TestFile::new(
+        &format!("{}-{version}-py3-none-any.whl", name.replace('-', "_")),
+        bytes,
+    )
+    .with_metadata(meta);
+    f.requires_python = requires_python.map(str::to_string);
+    f.upload_time = Some("2025-06-01T00:00:00.000000Z".into());
+    f
+}
+
+async fn crawl(index: &TestIndex, state: &Path) {
+    let opts = SyncOptions {
+        index_url: index.index_url(),
+        selection: Selection::Projects(vec!["App".into()]),
+        follow_deps: true,
+        uploaded_since: None,
+        keep_releases: 0,
+        retry_failed: false,
+        concurrency: 4,
+        progress: false,
+        fetch: FetchOptions::default(),
+        shard: None,
+    };
+    let http = Http::new(HttpConfig {
+        timeout: Duration::from_secs(20),
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let summary = crawler::sync::sync(State::open(state).unwrap(), http, opts)
+        .await
+        .unwrap();
+    assert_eq!(summary.files_failed, 0, "{}", summary.render());
+}
+
+fn resolve(db: &Database, requirements: &str, python: &str) -> serde_json::Value {
+    let mut reqs = RequirementSet::default();
+    reqs.add_text(Path::new("requirements.txt"), requirements, false)
+        .unwrap();
+    let opts = Options {
+        target: Target::new(python, "x86_64-linux", None, None).unwrap(),
+        providers: Providers::default(),
+        nixpkgs: Nixpkgs::default(),
+        exclude_newer: None,
+    };
+    let index = DbIndex::new(db).with_sha256(db.sha256_hex());
+    match resolver::resolve(&index, &reqs, &opts) {
+        Ok(outcome) => outcome.lock,
+        Err(e) => panic!("resolution failed: {e}"),
+    }
+}
+
+fn pins(lock: &serde_json::Value) -> Vec<String> {
+    let packages = lock["packages"].as_object().unwrap();
+    packages
+        .values()
+        .map(|p| {
+            format!(
+                "{}=={} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["provider"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_build_resolve() {
+    let index = TestIndex::start(Config::default()).await.unwrap();
+    index.add_file(
+        "app",
+        wheel_file(
+            "app",
+            "1.0",
+            &["Lib>=2", "tool", "extra-only ; extra == 'x'"],
+            None,
+        ),
+    );
+    index.add_file("lib", wheel_file("lib", "1.0", &[], None));
+    index.add_file("lib", wheel_file("lib", "2.0", &[], Some(">=3.8")));
+    index.add_file("lib", wheel_file("lib", "3.0", &[], Some(">=3.13")));
+    // An sdist-only project: its [build-system] requirement must come out as a build input.
+    let pyproject = b"[build-system]\nrequires = [\"flit_core>=3.2,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n";
+    let pkg_info = "Metadata-Version: 2.2\nName: tool\nVersion: 0.5\nRequires-Dist: lib\n";
+    index.add_file(
+        "tool",
+        TestFile::new(
+            "tool-0.5.tar.gz",
+            sdist(
+                "tool-0.5",
+                &[
+                    ("PKG-INFO", pkg_info.as_bytes()),
+                    ("pyproject.toml", pyproject),
+                ],
+            ),
+        ),
+    );
+    index.add_file("flit-core", wheel_file("flit-core", "3.9.0", &[], None));
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("crawl.sqlite");
+    crawl(&index, &state).await;
+    let built = dbgen::build(&state, Some(1_767_225_600)).unwrap();
+    let db = Database::from_bytes(built.db.clone()).unwrap();
+    db.verify().unwrap();
+    // --follow-deps reached every project, including the build requirement's; not the extra's.
+    let names: Vec<&str> = db.projects().map(|p| p.name()).collect();
+    assert_eq!(names, ["app", "flit-core", "lib", "tool"]);
+
+    // requires-python decides between lib 2.0 and 3.0.
+    let lock = resolve(&db, "app\n", "3.11.7");
+    assert_eq!(
+        pins(&lock),
+        [
+            "app==1.0 wheel",
+            "flit-core==3.9.0 wheel",
+            "lib==2.0 wheel",
+            "tool==0.5 sdist"
+        ]
+    );
+    assert_eq!(lock["packages"]["tool"]["format"], "pyproject");
+    assert_eq!(
+        lock["packages"]["tool"]["build_dependencies"],
+        serde_json::json!(["flit-core"])
+    );
+    assert_eq!(
+        lock["packages"]["app"]["dependencies"],
+        serde_json::json!(["lib", "tool"])
+    );
+    let lock313 = resolve(&db, "app\n", "3.13.1");
+    assert_eq!(lock313["packages"]["lib"]["version"], "3.0");
+
+    // The lock names the DB it came from, and a second build of the same state is identical.
+    assert_eq!(lock["db"]["sha256"], db.sha256_hex());
+    assert_eq!(
+        dbgen::build(&state, Some(1_767_225_600)).unwrap().tarball,
+        built.tarball
+    );
+    assert_eq!(resolve(&db, "app\n", "3.11.7"), lock);
+}
