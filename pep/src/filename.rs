@@ -7,7 +7,9 @@ use crate::name::{ProjectName, normalize_unchecked};
 pub enum FilenameError {
     #[error("{0:?} is not a wheel filename: expected name-version[-build]-python-abi-platform.whl")]
     BadWheel(String),
-    #[error("{0:?} is not an sdist filename of project {1:?}: expected {1}-VERSION.tar.gz (or .zip)")]
+    #[error(
+        "{0:?} is not an sdist filename of project {1:?}: expected {1}-VERSION.tar.gz (or .zip)"
+    )]
     BadSdist(String, String),
 }
 
@@ -42,7 +44,11 @@ impl WheelFilename {
         }
         let split = |s: &str| -> Result<Vec<String>, FilenameError> {
             let v: Vec<String> = s.split('.').map(str::to_string).collect();
-            if v.iter().any(String::is_empty) { Err(bad()) } else { Ok(v) }
+            if v.iter().any(String::is_empty) {
+                Err(bad())
+            } else {
+                Ok(v)
+            }
         };
         Ok(WheelFilename {
             name: name.to_string(),
@@ -58,7 +64,9 @@ impl WheelFilename {
     pub fn tag_triples(&self) -> impl Iterator<Item = (&str, &str, &str)> {
         self.python_tags.iter().flat_map(move |p| {
             self.abi_tags.iter().flat_map(move |a| {
-                self.platform_tags.iter().map(move |pl| (p.as_str(), a.as_str(), pl.as_str()))
+                self.platform_tags
+                    .iter()
+                    .map(move |pl| (p.as_str(), a.as_str(), pl.as_str()))
             })
         })
     }
@@ -72,7 +80,9 @@ pub struct SdistFilename {
     pub extension: &'static str,
 }
 
-const SDIST_EXTENSIONS: [&str; 7] = [".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz", ".tbz", ".tar"];
+const SDIST_EXTENSIONS: [&str; 7] = [
+    ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz", ".tbz", ".tar",
+];
 
 impl SdistFilename {
     /// Legacy sdist names are ambiguous (`foo-bar-1.0.tar.gz`), so the project's name decides
@@ -84,7 +94,10 @@ impl SdistFilename {
             .find_map(|ext| filename.strip_suffix(ext).map(|s| (s, *ext)))
             .ok_or_else(bad)?;
         let dashes: Vec<usize> = stem.match_indices('-').map(|(i, _)| i).collect();
-        let by_name = dashes.iter().copied().find(|&i| normalize_unchecked(&stem[..i]) == project.as_str());
+        let by_name = dashes
+            .iter()
+            .copied()
+            .find(|&i| normalize_unchecked(&stem[..i]) == project.as_str());
         let at = by_name
             .or_else(|| {
                 dashes
@@ -98,7 +111,11 @@ impl SdistFilename {
         if name.is_empty() || version.is_empty() {
             return Err(bad());
         }
-        Ok(SdistFilename { name: name.to_string(), version: version.to_string(), extension })
+        Ok(SdistFilename {
+            name: name.to_string(),
+            version: version.to_string(),
+            extension,
+        })
     }
 }
 
@@ -113,7 +130,10 @@ pub enum DistFilename {
 
 /// Classifies a filename listed on `project`'s index page. Malformed wheel or sdist names
 /// are errors (the caller records them); unknown kinds are `Other`.
-pub fn classify_filename(filename: &str, project: &ProjectName) -> Result<DistFilename, FilenameError> {
+pub fn classify_filename(
+    filename: &str,
+    project: &ProjectName,
+) -> Result<DistFilename, FilenameError> {
     if filename.ends_with(".whl") {
         return WheelFilename::parse(filename).map(DistFilename::Wheel);
     }
@@ -129,10 +149,16 @@ mod tests {
 
     #[test]
     fn wheel_with_compressed_tags() {
-        let w = WheelFilename::parse("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl").unwrap();
+        let w = WheelFilename::parse(
+            "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        )
+        .unwrap();
         assert_eq!(w.name, "numpy");
         assert_eq!(w.version, "1.26.4");
-        assert_eq!(w.platform_tags, ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]);
+        assert_eq!(
+            w.platform_tags,
+            ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]
+        );
         assert_eq!(w.tag_triples().count(), 2);
         let b = WheelFilename::parse("foo-1.0-1build-py2.py3-none-any.whl").unwrap();
         assert_eq!(b.build.as_deref(), Some("1build"));
@@ -141,7 +167,12 @@ mod tests {
 
     #[test]
     fn bad_wheels() {
-        for f in ["foo.whl", "foo-1.0-py3-none.whl", "foo-1.0-x-py3-none-any.whl", "foo-1.0-py3..x-none-any.whl"] {
+        for f in [
+            "foo.whl",
+            "foo-1.0-py3-none.whl",
+            "foo-1.0-x-py3-none-any.whl",
+            "foo-1.0-py3..x-none-any.whl",
+        ] {
             assert!(WheelFilename::parse(f).is_err(), "{f}");
         }
     }
@@ -157,7 +188,13 @@ mod tests {
         let s = SdistFilename::parse("renamed-thing-3.1.tar.gz", &other).unwrap();
         assert_eq!(s.version, "3.1");
         assert!(SdistFilename::parse("nothing.tar.gz", &other).is_err());
-        assert_eq!(classify_filename("x-1.0.exe", &other), Ok(DistFilename::Other));
-        assert_eq!(classify_filename("x-1.0-py2.7.egg", &other), Ok(DistFilename::Other));
+        assert_eq!(
+            classify_filename("x-1.0.exe", &other),
+            Ok(DistFilename::Other)
+        );
+        assert_eq!(
+            classify_filename("x-1.0-py2.7.egg", &other),
+            Ok(DistFilename::Other)
+        );
     }
 }

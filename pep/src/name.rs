@@ -12,7 +12,9 @@ pub struct ProjectName(String);
 pub enum NameError {
     #[error("empty project name")]
     Empty,
-    #[error("project name {0:?} contains {1:?}; names may contain only ASCII letters, digits, '.', '-' and '_'")]
+    #[error(
+        "project name {0:?} contains {1:?}; names may contain only ASCII letters, digits, '.', '-' and '_'"
+    )]
     BadChar(String, char),
     #[error("project name {0:?} must start and end with a letter or digit")]
     BadEdge(String),
@@ -93,17 +95,38 @@ mod tests {
 
     #[test]
     fn normalizes_pep503_examples() {
-        for raw in ["friendly-bard", "Friendly-Bard", "FRIENDLY-BARD", "friendly.bard", "friendly_bard", "friendly--bard", "FrIeNdLy-._.-bArD"] {
-            assert_eq!(ProjectName::new(raw).unwrap().as_str(), "friendly-bard", "{raw}");
+        for raw in [
+            "friendly-bard",
+            "Friendly-Bard",
+            "FRIENDLY-BARD",
+            "friendly.bard",
+            "friendly_bard",
+            "friendly--bard",
+            "FrIeNdLy-._.-bArD",
+        ] {
+            assert_eq!(
+                ProjectName::new(raw).unwrap().as_str(),
+                "friendly-bard",
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn rejects_invalid() {
         assert_eq!(ProjectName::new(""), Err(NameError::Empty));
-        assert!(matches!(ProjectName::new("foo-"), Err(NameError::BadEdge(_))));
-        assert!(matches!(ProjectName::new("_foo"), Err(NameError::BadEdge(_))));
-        assert!(matches!(ProjectName::new("fo o"), Err(NameError::BadChar(_, ' '))));
+        assert!(matches!(
+            ProjectName::new("foo-"),
+            Err(NameError::BadEdge(_))
+        ));
+        assert!(matches!(
+            ProjectName::new("_foo"),
+            Err(NameError::BadEdge(_))
+        ));
+        assert!(matches!(
+            ProjectName::new("fo o"),
+            Err(NameError::BadChar(_, ' '))
+        ));
     }
 
     proptest! {

@@ -24,7 +24,10 @@ const MAX_LEN: usize = 4096;
 /// Parses one requirement. URL requirements (`name @ https://...`) are rejected: an
 /// offline index-based resolver cannot honour them.
 pub fn parse_requirement(raw: &str) -> Result<Requirement<VerbatimUrl>, RequirementError> {
-    let invalid = |message: &str| RequirementError::Invalid { raw: raw.to_string(), message: message.to_string() };
+    let invalid = |message: &str| RequirementError::Invalid {
+        raw: raw.to_string(),
+        message: message.to_string(),
+    };
     if raw.len() > MAX_LEN {
         return Err(RequirementError::TooLong(raw.chars().take(60).collect()));
     }
@@ -44,10 +47,16 @@ pub fn parse_requirement(raw: &str) -> Result<Requirement<VerbatimUrl>, Requirem
     if name.is_empty() {
         return Err(invalid("does not start with a project name"));
     }
-    if !name.as_bytes()[0].is_ascii_alphanumeric() || !name.as_bytes()[name.len() - 1].is_ascii_alphanumeric() {
-        return Err(invalid("project name must start and end with a letter or digit"));
+    if !name.as_bytes()[0].is_ascii_alphanumeric()
+        || !name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+    {
+        return Err(invalid(
+            "project name must start and end with a letter or digit",
+        ));
     }
-    let parsed = catch_unwind(AssertUnwindSafe(|| Requirement::<VerbatimUrl>::from_str(text)));
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        Requirement::<VerbatimUrl>::from_str(text)
+    }));
     match parsed {
         Ok(Ok(req)) => {
             if matches!(req.version_or_url, Some(pep508_rs::VersionOrUrl::Url(_))) {
@@ -78,7 +87,8 @@ mod tests {
 
     #[test]
     fn parses_and_canonicalizes() {
-        let c = canonical_requirement("Requests [socks,Security] >=2.8.1 ; python_version>'3.8'").unwrap();
+        let c = canonical_requirement("Requests [socks,Security] >=2.8.1 ; python_version>'3.8'")
+            .unwrap();
         assert!(c.starts_with("requests["), "{c}");
         assert!(c.contains(">=2.8.1"), "{c}");
         assert_eq!(canonical_requirement(&c).unwrap(), c);
@@ -86,14 +96,26 @@ mod tests {
 
     #[test]
     fn known_panicking_inputs_are_errors() {
-        for raw in ["1. >= 1", "foo. >= 1", "foo- ; python_version > '3'", "foo_", "", "   ", ">=1.0", "a\0b"] {
+        for raw in [
+            "1. >= 1",
+            "foo. >= 1",
+            "foo- ; python_version > '3'",
+            "foo_",
+            "",
+            "   ",
+            ">=1.0",
+            "a\0b",
+        ] {
             assert!(parse_requirement(raw).is_err(), "{raw:?}");
         }
     }
 
     #[test]
     fn url_requirements_rejected() {
-        assert!(matches!(parse_requirement("foo @ https://example.com/foo.whl"), Err(RequirementError::Url(_))));
+        assert!(matches!(
+            parse_requirement("foo @ https://example.com/foo.whl"),
+            Err(RequirementError::Url(_))
+        ));
     }
 
     proptest! {
