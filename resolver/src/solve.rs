@@ -477,8 +477,11 @@ fn matching<'s>(
         .collect()
 }
 
+/// `<V`/`>V` are monotonic over sorted versions only for a final `V` without an epoch:
+/// pep440_rs excludes pre-, post- and local releases "of V" by comparing release segments
+/// alone, so `2.0.dev0 < 1!2.0` is false although `2.0.dev0` sorts below `1!2.0`.
 fn is_final(v: &Version) -> bool {
-    !v.any_prerelease() && !v.is_post() && v.local().is_empty()
+    !v.any_prerelease() && !v.is_post() && v.local().is_empty() && v.epoch() == 0
 }
 
 /// PEP 685 extra normalization, as pep508_rs applies it to parsed names.
