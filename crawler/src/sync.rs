@@ -4,13 +4,14 @@
 //! Incrementality comes from two facts kept in the state: a project whose index serial equals
 //! its `synced_serial` is skipped, and a file with a `file_metadata` row is never fetched again.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use pinion_pep::ProjectName;
+use pinion_pep::pep508_rs::ExtraName;
 use reqwest::StatusCode;
 use reqwest::header::ACCEPT;
 use serde::Serialize;
@@ -185,7 +186,6 @@ struct ProjectOutcome {
     skipped_failed: u64,
     setup_py_runs: u64,
     fetched: HashMap<Method, u64>,
-    deps: Vec<ProjectName>,
 }
 
 impl ProjectOutcome {
@@ -201,7 +201,6 @@ impl ProjectOutcome {
             skipped_failed: 0,
             setup_py_runs: 0,
             fetched: HashMap::new(),
-            deps: Vec::new(),
         }
     }
 }
@@ -277,6 +276,7 @@ pub async fn sync(state: State, http: Http, opts: SyncOptions) -> Result<Summary
     let mut seen: HashSet<ProjectName> = HashSet::new();
     // A name listed twice (or spelled two ways) is crawled once.
     queue.retain(|(p, _)| in_shard(p) && seen.insert(p.clone()));
+    let mut follow = Follow::default();
     let mut summary = Summary::default();
     let mut tasks = JoinSet::new();
     let parallel = ctx.opts.concurrency.max(1);
@@ -292,9 +292,11 @@ pub async fn sync(state: State, http: Http, opts: SyncOptions) -> Result<Summary
             break;
         };
         let outcome = joined.map_err(|e| SyncError::Task(e.to_string()))??;
-        for dep in &outcome.deps {
-            if in_shard(dep) && seen.insert(dep.clone()) {
-                queue.push_back((dep.clone(), None));
+        if ctx.opts.follow_deps {
+            for dep in follow.done(&ctx, &outcome.name)? {
+                if in_shard(&dep) && seen.insert(dep.clone()) {
+                    queue.push_back((dep, None));
+                }
             }
         }
         ctx.bar.set_message(format!(
@@ -344,9 +346,7 @@ async fn sync_project(
         && k.synced == Some(rs)
         && !ctx.opts.retry_failed
     {
-        let mut out = ProjectOutcome::new(n, ProjectStatus::Unchanged);
-        out.deps = deps_of(ctx, n)?;
-        return Ok(out);
+        return Ok(ProjectOutcome::new(n, ProjectStatus::Unchanged));
     }
     let url = ctx
         .index
@@ -390,9 +390,7 @@ async fn sync_project(
         && known.is_some_and(|k| k.synced == page.last_serial)
         && !ctx.opts.retry_failed;
     if unchanged {
-        let mut out = ProjectOutcome::new(n, ProjectStatus::Unchanged);
-        out.deps = deps_of(ctx, n)?;
-        return Ok(out);
+        return Ok(ProjectOutcome::new(n, ProjectStatus::Unchanged));
     }
     let mut out = ProjectOutcome::new(n, ProjectStatus::Changed);
     let files: Vec<_> = match ctx.opts.uploaded_since {
@@ -456,7 +454,6 @@ async fn sync_project(
     }
     ctx.state()
         .mark_synced_if_complete(project_id, page.last_serial)?;
-    out.deps = deps_of(ctx, n)?;
     Ok(out)
 }
 
@@ -498,29 +495,76 @@ fn is_final_release(version: &str) -> bool {
         .is_ok_and(|v| !v.any_prerelease())
 }
 
-/// Projects named by the stored requirements of `project` (dist without extra markers,
-/// build and setup), when `--follow-deps` is on.
-fn deps_of(ctx: &Ctx, project: &str) -> Result<Vec<ProjectName>, SyncError> {
-    if !ctx.opts.follow_deps {
-        return Ok(Vec::new());
-    }
-    let reqs = ctx.state().project_requirements(project)?;
-    let mut names: Vec<ProjectName> = reqs.iter().filter_map(|r| dependency_name(r)).collect();
-    names.sort();
-    names.dedup();
-    Ok(names)
+/// `--follow-deps`: which projects the crawled requirements lead to. A dependency's extras
+/// count (`jsonschema[format-nongpl]` leads to `fqdn`), so requested extras are remembered per
+/// project, and an extra requested after its project was crawled is followed from the state.
+#[derive(Default)]
+struct Follow {
+    requested: HashMap<ProjectName, BTreeSet<ExtraName>>,
+    crawled: HashSet<ProjectName>,
 }
 
-fn dependency_name(canonical: &str) -> Option<ProjectName> {
-    let req = pinion_pep::parse_requirement(canonical).ok()?;
-    if req
-        .marker
-        .try_to_string()
-        .is_some_and(|m| m.contains("extra"))
-    {
-        return None;
+impl Follow {
+    /// `project` was crawled: returns the projects its requirements (plain ones and those of
+    /// every extra requested so far) lead to, including through newly requested extras of
+    /// projects crawled earlier.
+    fn done(&mut self, ctx: &Ctx, project: &str) -> Result<Vec<ProjectName>, SyncError> {
+        let Ok(name) = ProjectName::new(project) else {
+            return Ok(Vec::new());
+        };
+        self.crawled.insert(name.clone());
+        let mut found = Vec::new();
+        let mut work = vec![(name, None)];
+        while let Some((project, only_extras)) = work.pop() {
+            let reqs = ctx.state().project_requirements(project.as_str())?;
+            let all_requested: Vec<ExtraName> = self
+                .requested
+                .get(&project)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            for (dep, extras) in active_requirements(&reqs, only_extras.as_deref(), &all_requested)
+            {
+                let known = self.requested.entry(dep.clone()).or_default();
+                let new: Vec<ExtraName> = extras
+                    .into_iter()
+                    .filter(|e| known.insert(e.clone()))
+                    .collect();
+                if self.crawled.contains(&dep) {
+                    if !new.is_empty() {
+                        work.push((dep, Some(new)));
+                    }
+                } else {
+                    found.push(dep);
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
     }
-    ProjectName::new(req.name.as_ref()).ok()
+}
+
+/// The (project, extras) pairs a project's requirements lead to: with `only_extras` = None,
+/// those active without extras plus those of `requested`; else only those the given extras
+/// newly activate.
+fn active_requirements(
+    reqs: &[String],
+    only_extras: Option<&[ExtraName]>,
+    requested: &[ExtraName],
+) -> Vec<(ProjectName, Vec<ExtraName>)> {
+    reqs.iter()
+        .filter_map(|r| pinion_pep::parse_requirement(r).ok())
+        .filter(|req| {
+            let plain = req.marker.evaluate_extras(&[]);
+            match only_extras {
+                None => plain || req.marker.evaluate_extras(requested),
+                Some(extras) => !plain && req.marker.evaluate_extras(extras),
+            }
+        })
+        .filter_map(|req| Some((ProjectName::new(req.name.as_ref()).ok()?, req.extras)))
+        .collect()
 }
 
 fn now() -> i64 {
@@ -532,18 +576,42 @@ fn now() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::dependency_name;
+    use super::*;
+
+    fn extras(names: &[&str]) -> Vec<ExtraName> {
+        names.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn follow(reqs: &[&str], only: Option<&[&str]>, requested: &[&str]) -> Vec<String> {
+        let reqs: Vec<String> = reqs.iter().map(|r| r.to_string()).collect();
+        let only = only.map(extras);
+        active_requirements(&reqs, only.as_deref(), &extras(requested))
+            .into_iter()
+            .map(|(n, x)| {
+                let x: Vec<String> = x.iter().map(|e| e.to_string()).collect();
+                format!("{n}[{}]", x.join(","))
+            })
+            .collect()
+    }
 
     #[test]
-    fn follows_only_unconditional_on_extras() {
-        assert_eq!(dependency_name("Foo.Bar>=1").unwrap().as_str(), "foo-bar");
+    fn follows_plain_requirements_and_requested_extras_only() {
+        let reqs = [
+            "Foo.Bar>=1",
+            "idna ; python_version < '3.8'",
+            "pysocks ; extra == 'socks'",
+            "fqdn ; extra == 'format-nongpl'",
+            "jsonschema[format-nongpl]>=4",
+            "not a requirement !!",
+        ];
         assert_eq!(
-            dependency_name("idna ; python_version < \"3.8\"")
-                .unwrap()
-                .as_str(),
-            "idna"
+            follow(&reqs, None, &[]),
+            ["foo-bar[]", "idna[]", "jsonschema[format-nongpl]"]
         );
-        assert!(dependency_name("pysocks ; extra == \"socks\"").is_none());
-        assert!(dependency_name("not a requirement !!").is_none());
+        assert_eq!(
+            follow(&reqs, None, &["format-nongpl"]),
+            ["foo-bar[]", "idna[]", "fqdn[]", "jsonschema[format-nongpl]"]
+        );
+        assert_eq!(follow(&reqs, Some(&["socks"]), &[]), ["pysocks[]"]);
     }
 }
