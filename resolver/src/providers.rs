@@ -95,16 +95,9 @@ impl Providers {
             path: path.to_path_buf(),
             message,
         };
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|source| ConfigError::Json {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| invalid("expected a JSON object of package name -> providers".into()))?;
+        let obj = json_object(path, text, "package name -> providers")?;
         let mut out = Providers::default();
-        for (key, v) in obj {
+        for (key, v) in &obj {
             let list_text = match v {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Array(a) => {
@@ -158,16 +151,9 @@ impl Nixpkgs {
             path: path.to_path_buf(),
             message,
         };
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|source| ConfigError::Json {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let obj = value.as_object().ok_or_else(|| {
-            invalid("expected a JSON object of package name -> {attr, version}".into())
-        })?;
+        let obj = json_object(path, text, "package name -> {attr, version}")?;
         let mut out = Nixpkgs::default();
-        for (key, v) in obj {
+        for (key, v) in &obj {
             let field = |f: &str| {
                 v.get(f)
                     .and_then(|x| x.as_str())
@@ -197,6 +183,26 @@ pub fn read_config(path: &Path) -> Result<String, ConfigError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Parses `text` as a JSON object, naming `path` and the expected `shape` on failure.
+fn json_object(
+    path: &Path,
+    text: &str,
+    shape: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ConfigError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|source| ConfigError::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("expected a JSON object of {shape}"),
+        }),
+    }
 }
 
 #[cfg(test)]
