@@ -199,7 +199,9 @@ fn main() -> anyhow::Result<()> {
     drop(db);
     let work = std::env::temp_dir().join(format!("resolver-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let uv_version = cli.python.split('.').take(2).collect::<Vec<_>>().join(".");
+    // The full version: with only "3.11" uv assumes 3.11.0 and rejects `Requires-Python
+    // >=3.11.5`, which pinion (given 3.11.7) accepts — the pins would differ for that reason alone.
+    let uv_version = cli.python.clone();
     let arch = cli.system.split('-').next().unwrap_or("x86_64");
     let uv_platform = format!("{arch}-manylinux_{}", cli.glibc.replace('.', "_"));
     println!(
