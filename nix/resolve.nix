@@ -33,9 +33,34 @@ let
     };
 
   validProviders = [ "wheel" "sdist" "nixpkgs" ];
+
+  # The DB unpacked once into the store, so each resolution memory-maps pinion.db
+  # (microseconds) instead of inflating the tarball (seconds at full PyPI scale). The
+  # sha256 of pinion.db is checked against the tarball's manifest here, once, and handed
+  # to the resolver for the lock. A raw pinion.db is accepted as is.
+  dbUnpacked = pkgs.runCommand "pinion-db-unpacked"
+    {
+      preferLocalBuild = true;
+      allowSubstitutes = false;
+    } ''
+    mkdir -p $out
+    if gzip -t ${dbFile} 2>/dev/null; then
+      tar -xzf ${dbFile} -C $out pinion.db manifest.json
+      want=$(sed -n 's/^ *"sha256": *"\([0-9a-f]*\)".*/\1/p' $out/manifest.json)
+    else
+      cp ${dbFile} $out/pinion.db
+      want=""
+    fi
+    got=$(sha256sum $out/pinion.db | cut -d' ' -f1)
+    if [ -n "$want" ] && [ "$want" != "$got" ]; then
+      echo "pinion: ${dbFile}: pinion.db has sha256 $got but its manifest says $want; the DB tarball is corrupt, fetch it again" >&2
+      exit 1
+    fi
+    printf %s "$got" > $out/sha256
+  '';
 in
 rec {
-  inherit resolverPackage;
+  inherit resolverPackage dbUnpacked;
   resolverExe = "${resolverPackage}/bin/resolver";
 
   # Checks provider strings at evaluation time (clear error before any build) and
@@ -91,7 +116,7 @@ rec {
         allowSubstitutes = false;
       } ''
       echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
-      ${resolverExe} --db ${dbFile} -r "$requirementsPath" \
+      ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
         --python ${python.version} --system ${system} \
         --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
         --format ${format} -o "$out"

@@ -153,6 +153,22 @@ if ev cases/fetched-db.nix --argstr url "$base/universe.json" --argstr sha256 "$
 elif grep -q "hash mismatch" "$work/err" && grep -q "pinion-db-fix-sha256-in-the-db-argument" "$work/err"; then
   ok "wrong url db hash: mismatch error names the setting to fix"
 else bad "wrong url db hash message" "$(cat "$work/err")"; fi
+# A tarball whose pinion.db does not match its manifest is refused once, when it is unpacked.
+mkdir -p "$work/baddb"
+tar -xzf ../../sample/pinion-db.tar.gz -C "$work/baddb"
+python3 - "$work/baddb/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["sha256"] = ("0" if m["sha256"][0] != "0" else "1") + m["sha256"][1:]
+json.dump(m, open(sys.argv[1], "w"), indent=2, sort_keys=True)
+PY
+tar -czf "$work/bad-db.tar.gz" -C "$work/baddb" manifest.json pinion.db
+if ev -E "{ db }: (import ./common.nix { inherit db; }).pinion.resolve { requirements = \"six\"; }" \
+    --arg db "$work/bad-db.tar.gz" >/dev/null 2>"$work/err"; then
+  bad "DB whose manifest sha256 does not match was accepted"
+elif grep -q "but its manifest says" "$work/err"; then
+  ok "DB tarball with a wrong manifest sha256: refused with a clear message"
+else bad "DB tarball with a wrong manifest sha256" "$(cat "$work/err")"; fi
 
 section "lock writing (mkLock) round trip"
 if lockfile=$(nix-build --no-out-link cases/mklock.nix -A lock 2>"$work/err"); then
