@@ -247,16 +247,7 @@ fn read_zip(bytes: &[u8], limits: &Limits) -> Result<Members, ExtractError> {
         if total > limits.max_total_uncompressed {
             return Err(too_much_decompressed(limits));
         }
-        let start = usize::try_from(entry.local_header_offset)
-            .ok()
-            .filter(|&s| s <= bytes.len())
-            .ok_or_else(|| ExtractError::CorruptArchive {
-                what: format!(
-                    "{}: local header offset beyond the end of the file",
-                    entry.name
-                ),
-            })?;
-        let data = zip_range::read_local_entry(&bytes[start..], &entry, limits)?;
+        let data = zip_range::read_entry_in_archive(bytes, &entry, limits)?;
         collector.keep(path, data);
     }
     collector.finish()

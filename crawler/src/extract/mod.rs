@@ -162,16 +162,7 @@ pub fn from_wheel(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractErr
     let cd = zip_range::locate_central_directory(bytes, size)?;
     let cd_bytes = slice_span(bytes, cd.offset, cd.len, "central directory")?;
     let entry = zip_range::find_metadata_entry_limited(cd_bytes, limits.max_members)?;
-    let start = usize::try_from(entry.local_header_offset)
-        .ok()
-        .filter(|&s| s <= bytes.len())
-        .ok_or_else(|| ExtractError::CorruptArchive {
-            what: format!(
-                "{}: local header offset beyond the end of the file",
-                entry.name
-            ),
-        })?;
-    let data = zip_range::read_local_entry(&bytes[start..], &entry, limits)?;
+    let data = zip_range::read_entry_in_archive(bytes, &entry, limits)?;
     let meta = core_metadata::parse(&data, &entry.name)?;
     Ok(meta.into_extracted(Source::Metadata))
 }

@@ -268,6 +268,24 @@ pub fn local_entry_span(entry: &EntryLocation) -> (u64, u64) {
     (entry.local_header_offset, len)
 }
 
+/// [`read_local_entry`] for a whole archive held in memory: finds the entry's local header.
+pub fn read_entry_in_archive(
+    archive: &[u8],
+    entry: &EntryLocation,
+    limits: &Limits,
+) -> Result<Vec<u8>, ExtractError> {
+    let start = usize::try_from(entry.local_header_offset)
+        .ok()
+        .filter(|&s| s <= archive.len())
+        .ok_or_else(|| ExtractError::CorruptArchive {
+            what: format!(
+                "{}: local header offset beyond the end of the file",
+                entry.name
+            ),
+        })?;
+    read_local_entry(&archive[start..], entry, limits)
+}
+
 /// Parses the local header at the start of `bytes_from_local_header` and returns the entry's
 /// decompressed data, verifying size and CRC-32 and refusing more than `max_member_bytes`.
 pub fn read_local_entry(
