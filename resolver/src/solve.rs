@@ -171,6 +171,23 @@ impl<'a, I: Index> Solver<'a, I> {
         &self.roots
     }
 
+    /// False when `name==version` has a runtime dependency whose allowed versions are disjoint
+    /// from what the user's own requirements (and constraints) allow for that package, or
+    /// empty: such a version is in no solution, whatever else is chosen.
+    fn possible(&self, name: &str, version: &Version) -> bool {
+        let (runtime, _, _) = self.deps_of(name, version, None);
+        runtime.iter().all(|d| {
+            let range = self.range_for(&d.name, &d.specifiers);
+            if range == VS::empty() {
+                return false;
+            }
+            self.roots
+                .iter()
+                .filter(|r| r.name.as_str() == d.name)
+                .all(|r| !range.is_disjoint(&self.range_for(&d.name, &r.specifiers)))
+        })
+    }
+
     pub fn target(&self) -> &Target {
         &self.opts.target
     }
@@ -542,12 +559,21 @@ impl<I: Index> DependencyProvider for Solver<'_, I> {
                 .rev()
                 .filter(|c| range.contains(&c.version) && self.offer(name, c).is_some())
         };
-        let found = if self.pre_allowed.contains(name) {
-            in_range().next()
-        } else {
-            in_range()
-                .find(|c| !c.prerelease)
-                .or_else(|| in_range().next())
+        let pick = |possible: &dyn Fn(&Candidate) -> bool| {
+            if self.pre_allowed.contains(name) {
+                in_range().find(|c| possible(c))
+            } else {
+                in_range()
+                    .find(|c| !c.prerelease && possible(c))
+                    .or_else(|| in_range().find(|c| possible(c)))
+            }
+        };
+        // Skipping versions that can never be part of a solution saves PubGrub one conflict
+        // each (boto3 releases walked back to a botocore the user capped). If none is left,
+        // the newest is offered anyway, so the derivation tree explains the failure.
+        let found = match package {
+            Pkg::Base(_) => pick(&|c| self.possible(name, &c.version)).or_else(|| pick(&|_| true)),
+            _ => pick(&|_| true),
         }
         .map(|c| c.version.clone());
         if found.is_none() {
