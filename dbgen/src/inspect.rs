@@ -39,14 +39,14 @@ pub fn summary(db: &Database) -> String {
     let _ = writeln!(s, "sections:");
     let _ = writeln!(
         s,
-        "  {:<14} {:>12} {:>12}  crc32",
+        "  {:<20} {:>12} {:>12}  crc32",
         "kind", "offset", "bytes"
     );
-    let _ = writeln!(s, "  {:<14} {:>12} {:>12}", "header", 0, db.header_len());
+    let _ = writeln!(s, "  {:<20} {:>12} {:>12}", "header", 0, db.header_len());
     for sec in db.sections() {
         let _ = writeln!(
             s,
-            "  {:<14} {:>12} {:>12}  {:08x}",
+            "  {:<20} {:>12} {:>12}  {:08x}",
             sec.kind.name(),
             sec.range.start,
             sec.range.len(),

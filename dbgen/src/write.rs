@@ -1,15 +1,14 @@
-//! Serializes a [`Universe`] into database format v1 (`data-format.md`, layout types shared
+//! Serializes a [`Universe`] into database format v2 (`data-format.md`, layout types shared
 //! with the reader in `resolver::db::layout`). Output is a pure function of the universe and
 //! the options: everything is sorted first and ids are handed out in traversal order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use pep440_rs::Version;
 use pinion_pep::{ProjectName, WheelFilename};
 use resolver::db::layout::{
-    self, Counts, FileRec, FixedHeader, MetadataRec, ProjectRec, ReleaseRec, RequirementRec,
-    SectionEntry, SectionKind, TagSetRec,
+    self, Counts, FixedHeader, MetadataRec, ProjectRec, SectionEntry, SectionKind, TagSetRec,
 };
 use zerocopy::IntoBytes;
 use zerocopy::little_endian::{I64, U32, U64};
@@ -58,8 +57,12 @@ pub enum WriteError {
     },
     #[error("project {project}: file {filename:?} appears twice")]
     DuplicateFile { project: String, filename: String },
-    #[error("{0} exceeds the 4 GiB limit of format v1")]
+    #[error("{0} exceeds the 4 GiB limit of format v2")]
     TooLarge(&'static str),
+    #[error(
+        "file {filename:?} was uploaded more than 136 years after its release's first file; its upload time is wrong"
+    )]
+    TimeSpan { filename: String },
 }
 
 fn to_u32(n: usize, what: &'static str) -> Result<u32, WriteError> {
@@ -153,10 +156,8 @@ pub struct Writer {
     strings: Strings,
     lists: Lists,
     projects: Vec<ProjectRec>,
-    releases: Vec<ReleaseRec>,
-    files: Vec<FileRec>,
-    sha256: Vec<[u8; 32]>,
-    url_digests: Vec<[u8; 32]>,
+    releases: Releases,
+    files: Files,
     tagsets: Vec<TagSetRec>,
     tagset_ids: HashMap<[u32; 3], u32>,
     metadata: Vec<MetadataRec>,
@@ -165,12 +166,43 @@ pub struct Writer {
     /// Cleared per project, because the caller may free a project's `Arc`s afterwards and
     /// an address can then be reused.
     metadata_by_ptr: HashMap<usize, u32>,
-    requirements: Vec<RequirementRec>,
-    requirement_ids: HashMap<Vec<u8>, u32>,
-    requirement_cache: HashMap<String, Option<u32>>,
-    reqsets: HashSet<u32>,
+    reqsets: ReqSets,
     last_name: Option<String>,
     stats: WriteStats,
+}
+
+/// Release columns.
+#[derive(Default)]
+struct Releases {
+    versions: Vec<U32>,
+    times: Vec<I64>,
+    /// `releases + 1` entries once finished; starts as `[0]`.
+    file_offsets: Vec<U32>,
+}
+
+/// File columns.
+#[derive(Default)]
+struct Files {
+    names: Vec<U32>,
+    flags: Vec<u8>,
+    sizes: Vec<U64>,
+    times: Vec<U32>,
+    tagsets: Vec<U32>,
+    requires_python: Vec<U32>,
+    metadata: Vec<U32>,
+    yanked_reasons: Vec<U32>,
+    urls: Vec<U32>,
+    sha256: Vec<[u8; 32]>,
+    url_digests: Vec<[u8; 32]>,
+}
+
+/// The varint-encoded requirement-set blob, deduplicated.
+struct ReqSets {
+    blob: Vec<u8>,
+    ids: HashMap<Vec<u8>, u32>,
+    /// Encoded requirement per canonical string (`None`: it does not parse).
+    encoded: HashMap<String, Option<Vec<u8>>>,
+    requirements: u64,
 }
 
 impl Default for Writer {
@@ -191,23 +223,27 @@ fn installable_platform(tag: &str) -> bool {
 
 impl Writer {
     pub fn new() -> Writer {
+        let empty_set = vec![0u8];
         Writer {
             strings: Strings::new(),
             lists: Lists::new(),
             projects: Vec::new(),
-            releases: Vec::new(),
-            files: Vec::new(),
-            sha256: Vec::new(),
-            url_digests: Vec::new(),
+            releases: Releases {
+                file_offsets: vec![U32::new(0)],
+                ..Releases::default()
+            },
+            files: Files::default(),
             tagsets: Vec::new(),
             tagset_ids: HashMap::new(),
             metadata: Vec::new(),
             metadata_ids: HashMap::new(),
             metadata_by_ptr: HashMap::new(),
-            requirements: Vec::new(),
-            requirement_ids: HashMap::new(),
-            requirement_cache: HashMap::new(),
-            reqsets: HashSet::new(),
+            reqsets: ReqSets {
+                blob: empty_set.clone(),
+                ids: HashMap::from([(empty_set, 0)]),
+                encoded: HashMap::new(),
+                requirements: 0,
+            },
             last_name: None,
             stats: WriteStats::default(),
         }
@@ -252,11 +288,11 @@ impl Writer {
                 });
             }
         }
-        let first_release = to_u32(self.releases.len(), "release count")?;
+        let first_release = to_u32(self.releases.versions.len(), "release count")?;
         for (version, r) in releases {
             self.release(p, &version, r)?;
         }
-        let release_count = to_u32(self.releases.len(), "release count")? - first_release;
+        let release_count = to_u32(self.releases.versions.len(), "release count")? - first_release;
         self.projects.push(ProjectRec {
             name: U32::new(name),
             display_name: U32::new(display_name),
@@ -302,87 +338,88 @@ impl Writer {
             }
         }
         let version_id = self.strings.id(&version.to_string())?;
-        let first_file = to_u32(self.files.len(), "file count")?;
-        let mut upload_time: Option<i64> = None;
-        let all_yanked = files.iter().all(|(f, _)| f.yanked);
-        let mut yanked_reason = None;
+        let upload_time = files.iter().filter_map(|(f, _)| f.upload_time).min();
         for (f, wheel) in &files {
-            if let Some(t) = f.upload_time {
-                upload_time = Some(upload_time.map_or(t, |u| u.min(t)));
-            }
-            if all_yanked && yanked_reason.is_none() {
-                yanked_reason = f.yanked_reason.as_deref();
-            }
-            self.file(f, wheel.as_ref())?;
+            self.file(f, wheel.as_ref(), upload_time)?;
         }
         self.stats.files_kept += files.len() as u64;
-        let yanked_reason = self.strings.opt(yanked_reason)?;
-        self.releases.push(ReleaseRec {
-            upload_time: I64::new(upload_time.unwrap_or(layout::NO_TIME)),
-            version: U32::new(version_id),
-            first_file: U32::new(first_file),
-            file_count: U32::new(files.len() as u32),
-            flags: U32::new(if all_yanked {
-                layout::RELEASE_YANKED
-            } else {
-                0
-            }),
-            yanked_reason: U32::new(yanked_reason),
-            reserved: U32::new(0),
-        });
+        self.releases.versions.push(U32::new(version_id));
+        self.releases
+            .times
+            .push(I64::new(upload_time.unwrap_or(layout::NO_TIME)));
+        self.releases
+            .file_offsets
+            .push(U32::new(to_u32(self.files.names.len(), "file count")?));
         Ok(())
     }
 
-    fn file(&mut self, f: &model::File, wheel: Option<&WheelFilename>) -> Result<(), WriteError> {
-        let filename = self.strings.id(&f.filename)?;
+    fn file(
+        &mut self,
+        f: &model::File,
+        wheel: Option<&WheelFilename>,
+        release_time: Option<i64>,
+    ) -> Result<(), WriteError> {
         let (url, digest) = match layout::pythonhosted_digest(&f.url, &f.filename) {
             Some(d) => (0, d),
             None => (self.strings.id(&f.url)?, [0; 32]),
         };
-        let tagset = match wheel {
-            None => 0,
-            Some(w) => {
-                let key = [
-                    self.strings.id(&w.python_tags.join("."))?,
-                    self.strings.id(&w.abi_tags.join("."))?,
-                    self.strings.id(&w.platform_tags.join("."))?,
-                ];
-                match self.tagset_ids.get(&key) {
-                    Some(&id) => id,
-                    None => {
-                        self.tagsets.push(TagSetRec {
-                            python: U32::new(key[0]),
-                            abi: U32::new(key[1]),
-                            platform: U32::new(key[2]),
-                        });
-                        let id = to_u32(self.tagsets.len(), "tag set count")?;
-                        self.tagset_ids.insert(key, id);
-                        id
-                    }
-                }
+        let mut flags = if f.yanked { layout::FILE_YANKED } else { 0 };
+        let (mut name, mut tagset) = (f.filename.as_str(), 0);
+        if let Some(w) = wheel {
+            flags |= layout::FILE_WHEEL;
+            let tags = [
+                w.python_tags.join("."),
+                w.abi_tags.join("."),
+                w.platform_tags.join("."),
+            ];
+            let suffix = format!("-{}-{}-{}.whl", tags[0], tags[1], tags[2]);
+            if let Some(stem) = f.filename.strip_suffix(&suffix) {
+                flags |= layout::FILE_DERIVED_NAME;
+                name = stem;
             }
+            let key = [
+                self.strings.id(&tags[0])?,
+                self.strings.id(&tags[1])?,
+                self.strings.id(&tags[2])?,
+            ];
+            tagset = match self.tagset_ids.get(&key) {
+                Some(&id) => id,
+                None => {
+                    self.tagsets.push(TagSetRec {
+                        python: U32::new(key[0]),
+                        abi: U32::new(key[1]),
+                        platform: U32::new(key[2]),
+                    });
+                    let id = to_u32(self.tagsets.len(), "tag set count")?;
+                    self.tagset_ids.insert(key, id);
+                    id
+                }
+            };
+        }
+        let time = match (f.upload_time, release_time) {
+            (Some(t), Some(r)) => u32::try_from(t - r)
+                .ok()
+                .filter(|d| *d != layout::NO_TIME_DELTA)
+                .ok_or_else(|| WriteError::TimeSpan {
+                    filename: f.filename.clone(),
+                })?,
+            _ => layout::NO_TIME_DELTA,
         };
         let metadata = self.metadata(f.metadata.as_ref())?;
-        let flags = if wheel.is_some() {
-            layout::FILE_WHEEL
-        } else {
-            0
-        } | if f.yanked { layout::FILE_YANKED } else { 0 };
-        let rec = FileRec {
-            size: U64::new(f.size.unwrap_or(layout::NO_SIZE)),
-            upload_time: I64::new(f.upload_time.unwrap_or(layout::NO_TIME)),
-            filename: U32::new(filename),
-            url: U32::new(url),
-            tagset: U32::new(tagset),
-            requires_python: U32::new(self.strings.opt(f.requires_python.as_deref())?),
-            metadata: U32::new(metadata),
-            yanked_reason: U32::new(self.strings.opt(f.yanked_reason.as_deref())?),
-            flags: U32::new(flags),
-            reserved: U32::new(0),
-        };
-        self.files.push(rec);
-        self.sha256.push(f.sha256);
-        self.url_digests.push(digest);
+        let c = &mut self.files;
+        c.names.push(U32::new(self.strings.id(name)?));
+        c.flags.push(flags);
+        c.sizes.push(U64::new(f.size.unwrap_or(layout::NO_SIZE)));
+        c.times.push(U32::new(time));
+        c.tagsets.push(U32::new(tagset));
+        c.requires_python
+            .push(U32::new(self.strings.opt(f.requires_python.as_deref())?));
+        c.metadata.push(U32::new(metadata));
+        c.yanked_reasons
+            .push(U32::new(self.strings.opt(f.yanked_reason.as_deref())?));
+        c.urls.push(U32::new(url));
+        c.sha256.push(f.sha256);
+        c.url_digests.push(digest);
         Ok(())
     }
 
@@ -431,7 +468,6 @@ impl Writer {
                 let id = to_u32(self.metadata.len(), "metadata count")?;
                 self.metadata_ids.insert(rec.as_bytes().to_vec(), id);
                 self.metadata.push(rec);
-                self.reqsets.extend([rd, br, sr]);
                 id
             }
         };
@@ -439,71 +475,102 @@ impl Writer {
         Ok(id)
     }
 
-    /// (list id, source string id). An unknown set is stored as (0, 0) whatever it holds.
+    /// (set offset, source string id). An unknown set is stored as (0, 0) whatever it holds.
     fn reqset(&mut self, set: &model::ReqSet) -> Result<(u32, u32), WriteError> {
         let Some(source) = set.source.as_deref().filter(|s| !s.is_empty()) else {
             return Ok((0, 0));
         };
-        let mut ids = Vec::with_capacity(set.requirements.len());
+        let source = self.strings.id(source)?;
+        let mut body = Vec::new();
+        let mut n = 0u64;
         for r in &set.requirements {
-            if let Some(id) = self.requirement(r)? {
-                ids.push(id);
+            if let Some(bytes) = self.requirement(r)? {
+                body.extend_from_slice(&bytes);
+                n += 1;
             }
         }
-        Ok((self.lists.id(ids)?, self.strings.id(source)?))
+        let mut encoded = Vec::with_capacity(body.len() + 2);
+        layout::put_varint(&mut encoded, n);
+        encoded.extend_from_slice(&body);
+        if let Some(&offset) = self.reqsets.ids.get(&encoded) {
+            return Ok((offset, source));
+        }
+        let offset = to_u32(self.reqsets.blob.len(), "requirement set blob")?;
+        self.reqsets.blob.extend_from_slice(&encoded);
+        self.reqsets.requirements += n;
+        self.reqsets.ids.insert(encoded, offset);
+        Ok((offset, source))
     }
 
-    fn requirement(&mut self, canonical: &str) -> Result<Option<u32>, WriteError> {
-        if let Some(&id) = self.requirement_cache.get(canonical) {
-            if id.is_none() {
+    fn requirement(&mut self, canonical: &str) -> Result<Option<Vec<u8>>, WriteError> {
+        if let Some(bytes) = self.reqsets.encoded.get(canonical) {
+            if bytes.is_none() {
                 self.stats.bad_requirements += 1;
             }
-            return Ok(id);
+            return Ok(bytes.clone());
         }
-        let id = match pinion_pep::parse_requirement(canonical) {
+        let bytes = match pinion_pep::parse_requirement(canonical) {
             Err(_) => {
                 self.stats.bad_requirements += 1;
                 None
             }
-            Ok(req) => Some(self.requirement_rec(&req)?),
+            Ok(req) => Some(self.encode_requirement(&req)?),
         };
-        self.requirement_cache.insert(canonical.to_string(), id);
-        Ok(id)
+        self.reqsets
+            .encoded
+            .insert(canonical.to_string(), bytes.clone());
+        Ok(bytes)
     }
 
-    fn requirement_rec(
+    fn encode_requirement(
         &mut self,
         req: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>,
-    ) -> Result<u32, WriteError> {
-        let name = self.strings.id(req.name.as_ref())?;
+    ) -> Result<Vec<u8>, WriteError> {
         let mut extras: Vec<String> = req.extras.iter().map(ToString::to_string).collect();
         extras.sort();
         extras.dedup();
-        let extra_ids = extras
-            .iter()
-            .map(|e| self.strings.id(e))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut specs = Vec::new();
-        if let Some(pep508_rs::VersionOrUrl::VersionSpecifier(vs)) = &req.version_or_url {
-            for s in vs.iter() {
-                specs.push(layout::operator_code(*s.operator()));
-                specs.push(self.strings.id(&s.version().to_string())?);
-            }
-        }
-        let marker = self.strings.opt(req.marker.try_to_string().as_deref())?;
-        let rec = RequirementRec {
-            name: U32::new(name),
-            extras: U32::new(self.lists.id(extra_ids)?),
-            specifiers: U32::new(self.lists.id(specs)?),
-            marker: U32::new(marker),
+        let specs: Vec<(u32, String)> = match &req.version_or_url {
+            Some(pep508_rs::VersionOrUrl::VersionSpecifier(vs)) => vs
+                .iter()
+                .map(|s| {
+                    (
+                        layout::operator_code(*s.operator()),
+                        s.version().to_string(),
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
         };
-        if let Some(&id) = self.requirement_ids.get(rec.as_bytes()) {
-            return Ok(id);
+        let marker = self.strings.opt(req.marker.try_to_string().as_deref())?;
+        let mut out = Vec::new();
+        layout::put_varint(&mut out, u64::from(self.strings.id(req.name.as_ref())?));
+        let head = (specs.len() as u64) << layout::REQ_SPECS_SHIFT
+            | if extras.is_empty() {
+                0
+            } else {
+                layout::REQ_HAS_EXTRAS
+            }
+            | if marker == 0 {
+                0
+            } else {
+                layout::REQ_HAS_MARKER
+            };
+        layout::put_varint(&mut out, head);
+        if !extras.is_empty() {
+            layout::put_varint(&mut out, extras.len() as u64);
         }
-        let id = to_u32(self.requirements.len(), "requirement count")?;
-        self.requirement_ids.insert(rec.as_bytes().to_vec(), id);
-        self.requirements.push(rec);
-        Ok(id)
+        for e in &extras {
+            layout::put_varint(&mut out, u64::from(self.strings.id(e)?));
+        }
+        for (code, version) in &specs {
+            out.push(*code as u8);
+            layout::put_varint(&mut out, version.len() as u64);
+            out.extend_from_slice(version.as_bytes());
+        }
+        if marker != 0 {
+            layout::put_varint(&mut out, u64::from(marker));
+        }
+        Ok(out)
     }
 
     /// Lays out the sections and header: the bytes of a `pinion.db` file.
@@ -523,19 +590,33 @@ impl Writer {
         last_serial: u64,
         options: &BuildOptions,
     ) -> Result<Vec<u8>, WriteError> {
-        let sections: [(SectionKind, &[u8]); 12] = [
+        let (r, f) = (&self.releases, &self.files);
+        let sections: [(SectionKind, &[u8]); 22] = [
             (SectionKind::StrOffsets, self.strings.offsets.as_bytes()),
             (SectionKind::StrBytes, &self.strings.bytes),
             (SectionKind::ListOffsets, self.lists.offsets.as_bytes()),
             (SectionKind::ListPool, self.lists.pool.as_bytes()),
             (SectionKind::Projects, self.projects.as_bytes()),
-            (SectionKind::Releases, self.releases.as_bytes()),
-            (SectionKind::Files, self.files.as_bytes()),
-            (SectionKind::Sha256, self.sha256.as_bytes()),
-            (SectionKind::UrlDigests, self.url_digests.as_bytes()),
+            (SectionKind::ReleaseVersions, r.versions.as_bytes()),
+            (SectionKind::ReleaseTimes, r.times.as_bytes()),
+            (SectionKind::ReleaseFiles, r.file_offsets.as_bytes()),
+            (SectionKind::FileNames, f.names.as_bytes()),
+            (SectionKind::FileFlags, &f.flags),
+            (SectionKind::FileSizes, f.sizes.as_bytes()),
+            (SectionKind::FileTimes, f.times.as_bytes()),
+            (SectionKind::FileTagSets, f.tagsets.as_bytes()),
+            (
+                SectionKind::FileRequiresPython,
+                f.requires_python.as_bytes(),
+            ),
+            (SectionKind::FileMetadata, f.metadata.as_bytes()),
+            (SectionKind::FileYankedReasons, f.yanked_reasons.as_bytes()),
+            (SectionKind::FileUrls, f.urls.as_bytes()),
+            (SectionKind::Sha256, f.sha256.as_bytes()),
+            (SectionKind::UrlDigests, f.url_digests.as_bytes()),
             (SectionKind::TagSets, self.tagsets.as_bytes()),
             (SectionKind::Metadata, self.metadata.as_bytes()),
-            (SectionKind::Requirements, self.requirements.as_bytes()),
+            (SectionKind::ReqSets, &self.reqsets.blob),
         ];
         let url = index_url.as_bytes();
         let table_end = layout::FIXED_HEADER_LEN + sections.len() * layout::SECTION_ENTRY_LEN;
@@ -569,11 +650,14 @@ impl Writer {
             index_url_len: U32::new(url.len() as u32),
             counts: Counts {
                 projects: count(self.projects.len()),
-                releases: count(self.releases.len()),
-                files: count(self.files.len()),
+                releases: count(self.releases.versions.len()),
+                files: count(self.files.names.len()),
                 metadata: count(self.metadata.len()),
-                requirements: count(self.requirements.len()),
-                reqsets: count(self.reqsets.len()),
+                requirements: U32::new(to_u32(
+                    usize::try_from(self.reqsets.requirements).unwrap_or(usize::MAX),
+                    "requirement count",
+                )?),
+                reqsets: count(self.reqsets.ids.len()),
                 lists: count(self.lists.offsets.len() - 1),
                 strings: count(self.strings.offsets.len() - 1),
                 tagsets: count(self.tagsets.len()),

@@ -93,12 +93,23 @@ fn wrong_magic_and_future_versions() {
             .unwrap(),
         DbError::NotPinionDb
     ));
-    let mut v2 = fixture_db();
-    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let err = Database::from_bytes(v2).err().unwrap();
+    let mut v3 = fixture_db();
+    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let err = Database::from_bytes(v3).err().unwrap();
     assert_eq!(
         err.to_string(),
-        "database format 2 is newer than this resolver (reads 1)"
+        "database format 3 is newer than this resolver (reads 2)"
+    );
+    // A v1 database (the layout before the column split) is refused before any of its
+    // sections are read, with what to do about it.
+    let mut v1 = fixture_db();
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let err = Database::from_bytes(v1).err().unwrap();
+    assert!(matches!(err, DbError::OlderFormat { found: 1, reads: 2 }));
+    assert!(
+        err.to_string()
+            .starts_with("database format 1 is older than this resolver (reads 2): rebuild it"),
+        "{err}"
     );
 }
 

@@ -13,6 +13,10 @@ pub enum DbError {
     NotPinionDb,
     #[error("database format {found} is newer than this resolver (reads {reads})")]
     NewerFormat { found: u32, reads: u32 },
+    #[error(
+        "database format {found} is older than this resolver (reads {reads}): rebuild it with this version's `dbgen build`, or pin a database published for it"
+    )]
+    OlderFormat { found: u32, reads: u32 },
     #[error("database format {0} is invalid")]
     BadFormatVersion(u32),
     #[error("truncated database: {what} needs bytes {start}..{end}, file has {len}")]

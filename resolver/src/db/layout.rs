@@ -1,4 +1,4 @@
-//! Byte layout of a pinion database, format version 1. `data-format.md` at the repository
+//! Byte layout of a pinion database, format version 2. `data-format.md` at the repository
 //! root is the normative spec; this module is its executable twin, shared by the reader
 //! (`resolver::db`) and the writer (`dbgen`) so the two cannot drift apart.
 //!
@@ -14,16 +14,34 @@
 //! sections follow in table order, each at an 8-aligned offset, gaps zero-filled
 //! ```
 //!
-//! Why these choices: fixed-size records in separate sections (a column per concern:
-//! hashes apart from integers) because gzip compresses homogeneous runs far better than
-//! interleaved ones; u32 ids because PyPI is ~10^7 rows; one string table and one u32-list
-//! table with id 0 meaning "empty/none" so absence needs no flag bits.
+//! Why these choices: fixed-size columns in separate sections (hashes apart from sizes
+//! apart from ids) because gzip compresses homogeneous runs far better than interleaved
+//! records; u32 ids because PyPI is ~10^7 rows; one string table and one u32-list table with
+//! id 0 meaning "empty/none" so absence needs no flag bits; requirement sets as varints
+//! because they are the bulk of the dependency data and are only ever read front to back.
+//!
+//! A requirement set at byte offset `o` of `ReqSets` (every integer an unsigned LEB128
+//! varint, strings by string id):
+//!
+//! ```text
+//! set         = count, requirement × count
+//! requirement = name, head, [n_extras], extra × n_extras, specifier × n_specs, [marker]
+//!               head = has_marker | has_extras << 1 | n_specs << 2
+//! specifier   = operator code (1 byte), version length, version bytes (UTF-8, no `.*`)
+//! ```
+//!
+//! Changelog:
+//! - v1: row records for releases (32 B), files (48 B) and requirements (16 B), requirement
+//!   sets as u32 lists of requirement ids.
+//! - v2: releases and files split into columns; file upload times as `u32` deltas from the
+//!   release's; wheel filenames rebuilt from a shared stem plus the tag set; release yank
+//!   state derived from its files; requirement sets varint-encoded with versions inline.
 
 use zerocopy::little_endian::{I64, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub const MAGIC: [u8; 8] = *b"PINIONDB";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 pub const FIXED_HEADER_LEN: usize = 88;
 pub const SECTION_ENTRY_LEN: usize = 32;
 /// Offset of the header checksum, which is computed with this field zeroed.
@@ -37,8 +55,11 @@ pub const NO_TIME: i64 = i64::MIN;
 /// `size` value meaning "unknown".
 pub const NO_SIZE: u64 = u64::MAX;
 
-/// Section kinds. A v1 reader requires every kind below exactly once and ignores kinds it
-/// does not know (room for additive extensions without a version bump).
+/// Section kinds. A reader requires every kind below exactly once and ignores kinds it
+/// does not know (room for additive extensions without a version bump). Per-release and
+/// per-file data is stored column by column: each column holds values of one kind and
+/// entropy (sizes apart from flags apart from ids), which gzip compresses far better than
+/// interleaved records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u32)]
 pub enum SectionKind {
@@ -50,32 +71,67 @@ pub enum SectionKind {
     ListOffsets = 3,
     ListPool = 4,
     Projects = 5,
-    Releases = 6,
-    Files = 7,
+    /// Per release: string id of the normalized version.
+    ReleaseVersions = 6,
+    /// Per release: minimum upload time of its files (`i64`, `NO_TIME` if none is known).
+    ReleaseTimes = 7,
+    /// `releases + 1` file offsets: release `i` owns files `off[i]..off[i+1]`.
+    ReleaseFiles = 8,
+    /// Per file: string id of the filename, or of its stem when `FILE_DERIVED_NAME` is set.
+    FileNames = 9,
+    /// Per file: one byte of `FILE_*` flags.
+    FileFlags = 10,
+    /// Per file: size in bytes (`u64`, `NO_SIZE` if unknown).
+    FileSizes = 11,
+    /// Per file: seconds after its release's upload time (`u32`, `NO_TIME_DELTA` if unknown).
+    FileTimes = 12,
+    /// Per file: 0 for sdists, else 1 + the index of its `TagSetRec`.
+    FileTagSets = 13,
+    /// Per file: string id of the index's `data-requires-python` (0 = none).
+    FileRequiresPython = 14,
+    /// Per file: index of its `MetadataRec`.
+    FileMetadata = 15,
+    /// Per file: string id of the yank reason (0 = none).
+    FileYankedReasons = 16,
+    /// Per file: 0 to rebuild the files.pythonhosted.org URL from `UrlDigests`, else the
+    /// string id of the full URL.
+    FileUrls = 17,
     /// 32-byte sha256 per file, in file order.
-    Sha256 = 8,
+    Sha256 = 18,
     /// 32-byte blake2b-256 per file (the `xx/yy/<60 hex>` path of files.pythonhosted.org);
     /// all zero when the file's URL is stored as a string instead.
-    UrlDigests = 9,
-    TagSets = 10,
-    Metadata = 11,
-    Requirements = 12,
+    UrlDigests = 19,
+    TagSets = 20,
+    Metadata = 21,
+    /// Requirement sets, varint-encoded back to back (see `data-format.md`); a set is
+    /// referred to by its byte offset, and offset 0 holds the empty set.
+    ReqSets = 22,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 12] = [
+    pub const ALL: [SectionKind; 22] = [
         SectionKind::StrOffsets,
         SectionKind::StrBytes,
         SectionKind::ListOffsets,
         SectionKind::ListPool,
         SectionKind::Projects,
-        SectionKind::Releases,
-        SectionKind::Files,
+        SectionKind::ReleaseVersions,
+        SectionKind::ReleaseTimes,
+        SectionKind::ReleaseFiles,
+        SectionKind::FileNames,
+        SectionKind::FileFlags,
+        SectionKind::FileSizes,
+        SectionKind::FileTimes,
+        SectionKind::FileTagSets,
+        SectionKind::FileRequiresPython,
+        SectionKind::FileMetadata,
+        SectionKind::FileYankedReasons,
+        SectionKind::FileUrls,
         SectionKind::Sha256,
         SectionKind::UrlDigests,
         SectionKind::TagSets,
         SectionKind::Metadata,
-        SectionKind::Requirements,
+        SectionKind::ReqSets,
     ];
 
     pub fn from_u32(v: u32) -> Option<SectionKind> {
@@ -89,13 +145,23 @@ impl SectionKind {
             SectionKind::ListOffsets => "list offsets",
             SectionKind::ListPool => "list pool",
             SectionKind::Projects => "projects",
-            SectionKind::Releases => "releases",
-            SectionKind::Files => "files",
+            SectionKind::ReleaseVersions => "release versions",
+            SectionKind::ReleaseTimes => "release times",
+            SectionKind::ReleaseFiles => "release files",
+            SectionKind::FileNames => "file names",
+            SectionKind::FileFlags => "file flags",
+            SectionKind::FileSizes => "file sizes",
+            SectionKind::FileTimes => "file times",
+            SectionKind::FileTagSets => "file tag sets",
+            SectionKind::FileRequiresPython => "file requires-python",
+            SectionKind::FileMetadata => "file metadata",
+            SectionKind::FileYankedReasons => "file yank reasons",
+            SectionKind::FileUrls => "file urls",
             SectionKind::Sha256 => "sha256",
             SectionKind::UrlDigests => "url digests",
             SectionKind::TagSets => "tag sets",
             SectionKind::Metadata => "metadata",
-            SectionKind::Requirements => "requirements",
+            SectionKind::ReqSets => "requirement sets",
         }
     }
 }
@@ -120,8 +186,9 @@ pub struct Counts {
     pub releases: U32,
     pub files: U32,
     pub metadata: U32,
+    /// Requirements across all stored sets.
     pub requirements: U32,
-    /// Distinct requirement sets (lists referenced as a Requires-Dist/build/setup set).
+    /// Requirement sets stored in `ReqSets`, the empty set at offset 0 included.
     pub reqsets: U32,
     pub lists: U32,
     pub strings: U32,
@@ -165,44 +232,16 @@ pub struct ProjectRec {
     pub release_count: U32,
 }
 
-/// A project's releases are contiguous and newest-first by PEP 440 order.
-#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
-#[repr(C)]
-pub struct ReleaseRec {
-    /// Minimum upload time of the release's files, `NO_TIME` if none is known.
-    pub upload_time: I64,
-    pub version: U32,
-    pub first_file: U32,
-    pub file_count: U32,
-    /// bit 0: yanked (every file of the release is yanked).
-    pub flags: U32,
-    pub yanked_reason: U32,
-    pub reserved: U32,
-}
+/// `FileFlags` bits.
+pub const FILE_WHEEL: u8 = 1;
+pub const FILE_YANKED: u8 = 2;
+/// The filename is `stem-{python}-{abi}-{platform}.whl`, the tags being the file's tag set
+/// as written; `FileNames` then holds the stem, which all wheels of a release share.
+pub const FILE_DERIVED_NAME: u8 = 4;
+pub const FILE_FLAGS: u8 = FILE_WHEEL | FILE_YANKED | FILE_DERIVED_NAME;
 
-pub const RELEASE_YANKED: u32 = 1;
-
-#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
-#[repr(C)]
-pub struct FileRec {
-    pub size: U64,
-    pub upload_time: I64,
-    pub filename: U32,
-    /// 0: rebuild `https://files.pythonhosted.org/packages/xx/yy/<60 hex>/<filename>` from
-    /// the file's `UrlDigests` entry; otherwise the string id of the full URL.
-    pub url: U32,
-    /// 0 for sdists, else 1 + the index of the file's `TagSetRec`.
-    pub tagset: U32,
-    pub requires_python: U32,
-    pub metadata: U32,
-    pub yanked_reason: U32,
-    /// bit 0: wheel (else sdist); bit 1: yanked.
-    pub flags: U32,
-    pub reserved: U32,
-}
-
-pub const FILE_WHEEL: u32 = 1;
-pub const FILE_YANKED: u32 = 2;
+/// `FileTimes` value meaning "the index did not say".
+pub const NO_TIME_DELTA: u32 = u32::MAX;
 
 /// The three compressed tag sets of a wheel filename, each a string id of the `.`-joined
 /// set as written (`cp311`, `manylinux_2_17_x86_64.manylinux2014_x86_64`).
@@ -218,7 +257,7 @@ pub struct TagSetRec {
 #[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct MetadataRec {
-    /// List ids of requirement ids.
+    /// Byte offsets into `ReqSets` (0 = the empty set).
     pub requires_dist: U32,
     pub build_requires: U32,
     pub setup_requires: U32,
@@ -236,21 +275,7 @@ pub struct MetadataRec {
 
 pub const META_HAS_BUILD_SYSTEM: u32 = 1;
 
-/// One parsed PEP 508 requirement. Identical requirements are stored once.
-#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
-#[repr(C)]
-pub struct RequirementRec {
-    /// String id of the normalized project name.
-    pub name: U32,
-    /// List id of string ids (normalized extras, sorted).
-    pub extras: U32,
-    /// List id of flattened `(operator code, version string id)` pairs.
-    pub specifiers: U32,
-    /// String id of the canonical marker text; 0 = no marker.
-    pub marker: U32,
-}
-
-/// Operator codes used in specifier lists.
+/// Operator codes used in requirement sets.
 pub const OPERATORS: [(u32, pep440_rs::Operator); 10] = [
     (1, pep440_rs::Operator::Equal),
     (2, pep440_rs::Operator::EqualStar),
@@ -278,19 +303,66 @@ pub fn operator_code(op: pep440_rs::Operator) -> u32 {
         .map_or(0, |(c, _)| *c)
 }
 
-/// Record size of fixed-size sections (`None` for byte blobs).
+/// Record size of each section (1 for byte blobs).
 pub fn record_len(kind: SectionKind) -> usize {
+    use SectionKind as K;
     match kind {
-        SectionKind::StrOffsets | SectionKind::ListOffsets | SectionKind::ListPool => 4,
-        SectionKind::StrBytes => 1,
-        SectionKind::Projects => size_of::<ProjectRec>(),
-        SectionKind::Releases => size_of::<ReleaseRec>(),
-        SectionKind::Files => size_of::<FileRec>(),
-        SectionKind::Sha256 | SectionKind::UrlDigests => 32,
-        SectionKind::TagSets => size_of::<TagSetRec>(),
-        SectionKind::Metadata => size_of::<MetadataRec>(),
-        SectionKind::Requirements => size_of::<RequirementRec>(),
+        K::StrBytes | K::FileFlags | K::ReqSets => 1,
+        K::StrOffsets
+        | K::ListOffsets
+        | K::ListPool
+        | K::ReleaseVersions
+        | K::ReleaseFiles
+        | K::FileNames
+        | K::FileTimes
+        | K::FileTagSets
+        | K::FileRequiresPython
+        | K::FileMetadata
+        | K::FileYankedReasons
+        | K::FileUrls => 4,
+        K::ReleaseTimes | K::FileSizes => 8,
+        K::Projects => size_of::<ProjectRec>(),
+        K::Sha256 | K::UrlDigests => 32,
+        K::TagSets => size_of::<TagSetRec>(),
+        K::Metadata => size_of::<MetadataRec>(),
     }
+}
+
+/// `head` bits of an encoded requirement.
+pub const REQ_HAS_MARKER: u64 = 1;
+pub const REQ_HAS_EXTRAS: u64 = 2;
+pub const REQ_SPECS_SHIFT: u32 = 2;
+
+/// Appends `v` as an unsigned LEB128 varint.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads an unsigned LEB128 varint from the front of `bytes`, advancing it; `None` when it
+/// is truncated, longer than 10 bytes or not in its shortest form (so each value has one
+/// encoding and byte-equal sets are equal sets).
+pub fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            if b == 0 && i > 0 {
+                return None;
+            }
+            *bytes = &bytes[i + 1..];
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A `u32` varint (ids, counts, lengths).
+pub fn get_varint_u32(bytes: &mut &[u8]) -> Option<u32> {
+    get_varint(bytes).and_then(|v| u32::try_from(v).ok())
 }
 
 pub const PYTHONHOSTED_PREFIX: &str = "https://files.pythonhosted.org/packages/";
@@ -363,11 +435,8 @@ mod tests {
         assert_eq!(size_of::<FixedHeader>(), FIXED_HEADER_LEN);
         assert_eq!(size_of::<SectionEntry>(), SECTION_ENTRY_LEN);
         assert_eq!(size_of::<ProjectRec>(), 16);
-        assert_eq!(size_of::<ReleaseRec>(), 32);
-        assert_eq!(size_of::<FileRec>(), 48);
         assert_eq!(size_of::<TagSetRec>(), 12);
         assert_eq!(size_of::<MetadataRec>(), 40);
-        assert_eq!(size_of::<RequirementRec>(), 16);
     }
 
     #[test]

@@ -277,6 +277,12 @@ fn parse_header(bytes: &[u8]) -> Result<(DbInfo, usize, Vec<SectionInfo>), DbErr
     if version == 0 {
         return Err(DbError::BadFormatVersion(version));
     }
+    if version < layout::FORMAT_VERSION {
+        return Err(DbError::OlderFormat {
+            found: version,
+            reads: layout::FORMAT_VERSION,
+        });
+    }
     let Ok((fixed, _)) = FixedHeader::read_from_prefix(bytes) else {
         return Err(truncated(
             "header",
@@ -399,13 +405,22 @@ fn check_counts(sections: &[SectionInfo], c: &DbCounts) -> Result<(), DbError> {
         (SectionKind::StrOffsets, c.strings as u64 + 1),
         (SectionKind::ListOffsets, c.lists as u64 + 1),
         (SectionKind::Projects, c.projects as u64),
-        (SectionKind::Releases, c.releases as u64),
-        (SectionKind::Files, c.files as u64),
+        (SectionKind::ReleaseVersions, c.releases as u64),
+        (SectionKind::ReleaseTimes, c.releases as u64),
+        (SectionKind::ReleaseFiles, c.releases as u64 + 1),
+        (SectionKind::FileNames, c.files as u64),
+        (SectionKind::FileFlags, c.files as u64),
+        (SectionKind::FileSizes, c.files as u64),
+        (SectionKind::FileTimes, c.files as u64),
+        (SectionKind::FileTagSets, c.files as u64),
+        (SectionKind::FileRequiresPython, c.files as u64),
+        (SectionKind::FileMetadata, c.files as u64),
+        (SectionKind::FileYankedReasons, c.files as u64),
+        (SectionKind::FileUrls, c.files as u64),
         (SectionKind::Sha256, c.files as u64),
         (SectionKind::UrlDigests, c.files as u64),
         (SectionKind::TagSets, c.tagsets as u64),
         (SectionKind::Metadata, c.metadata as u64),
-        (SectionKind::Requirements, c.requirements as u64),
     ];
     for (kind, want) in expect {
         if records(kind) != want {
@@ -419,6 +434,11 @@ fn check_counts(sections: &[SectionInfo], c: &DbCounts) -> Result<(), DbError> {
     if c.strings == 0 || c.lists == 0 {
         return Err(DbError::invariant(
             "string and list tables must contain the empty entry 0",
+        ));
+    }
+    if records(SectionKind::ReqSets) == 0 {
+        return Err(DbError::invariant(
+            "requirement sets must start with the empty set at offset 0",
         ));
     }
     Ok(())

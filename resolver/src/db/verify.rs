@@ -7,13 +7,10 @@ use std::collections::HashSet;
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
-use super::layout::{
-    self, FileRec, MetadataRec, ProjectRec, ReleaseRec, RequirementRec, SectionEntry, SectionKind,
-    TagSetRec,
-};
+use super::layout::{self, MetadataRec, ProjectRec, SectionEntry, SectionKind, TagSetRec};
 use super::{Database, DbError};
 
-fn bad(msg: String) -> Result<(), DbError> {
+fn bad<T>(msg: String) -> Result<T, DbError> {
     Err(DbError::Invariant(msg))
 }
 
@@ -57,32 +54,8 @@ pub(super) fn verify(db: &Database) -> Result<(), DbError> {
             str_id(id, &format!("tag set {i}"))?;
         }
     }
-    for (i, r) in db
-        .records::<RequirementRec>(SectionKind::Requirements)
-        .iter()
-        .enumerate()
-    {
-        let what = format!("requirement {i}");
-        str_id(r.name.get(), &what)?;
-        str_id(r.marker.get(), &what)?;
-        let name = db.string(r.name.get());
-        if pinion_pep::ProjectName::new(name).map(|n| n.as_str() == name) != Ok(true) {
-            return bad(format!("{what}: name {name:?} is not normalized"));
-        }
-        list_of(r.extras.get(), &what, &string_ok)?;
-        list_of(r.specifiers.get(), &what, &|_| true)?;
-        let specs = db.list(r.specifiers.get());
-        if !specs.len().is_multiple_of(2) {
-            return bad(format!("{what}: odd specifier list"));
-        }
-        for pair in specs.chunks_exact(2) {
-            if layout::operator_from_code(pair[0].get()).is_none() {
-                return bad(format!("{what}: unknown operator code {}", pair[0].get()));
-            }
-            str_id(pair[1].get(), &what)?;
-        }
-    }
-    let mut reqsets = HashSet::new();
+    let set_starts = reqsets(db)?;
+    let mut used = HashSet::new();
     for (i, m) in db
         .records::<MetadataRec>(SectionKind::Metadata)
         .iter()
@@ -94,13 +67,17 @@ pub(super) fn verify(db: &Database) -> Result<(), DbError> {
             (m.build_requires.get(), m.build_requires_source.get()),
             (m.setup_requires.get(), m.setup_requires_source.get()),
         ];
-        for (list, source) in sets {
+        for (offset, source) in sets {
             str_id(source, &what)?;
-            list_of(list, &what, &|id| id < c.requirements)?;
-            if source == 0 && list != 0 {
+            if !set_starts.contains(&offset) {
+                return bad(format!(
+                    "{what}: offset {offset} is not the start of a requirement set"
+                ));
+            }
+            if source == 0 && offset != 0 {
                 return bad(format!("{what}: an unknown requirement set has members"));
             }
-            reqsets.insert(list);
+            used.insert(offset);
         }
         list_of(m.provides_extra.get(), &what, &string_ok)?;
         str_id(m.requires_python.get(), &what)?;
@@ -109,11 +86,13 @@ pub(super) fn verify(db: &Database) -> Result<(), DbError> {
             return bad(format!("{what}: unknown flag bits"));
         }
     }
-    if reqsets.len() as u64 != c.reqsets as u64 {
+    // The empty set at offset 0 is always present, used or not.
+    used.insert(0);
+    if used.len() != set_starts.len() {
         return bad(format!(
-            "header says {} requirement sets, metadata uses {}",
-            c.reqsets,
-            reqsets.len()
+            "{} requirement sets are stored but metadata uses {}",
+            set_starts.len(),
+            used.len()
         ));
     }
     projects_releases_files(db)
@@ -144,6 +123,12 @@ fn checksums_and_padding(db: &Database) -> Result<(), DbError> {
         })
         .collect();
     ranges.sort_unstable();
+    let entries_reserved = table
+        .chunks_exact(layout::SECTION_ENTRY_LEN)
+        .any(|e| e[4..8] != [0; 4] || e[28..32] != [0; 4]);
+    if bytes[80..88] != [0; 8] || entries_reserved {
+        return Err(DbError::invariant("reserved header fields are not zero"));
+    }
     let mut pos = db.header_len() as u64;
     for (start, end) in ranges
         .into_iter()
@@ -202,6 +187,77 @@ fn tables(db: &Database) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Walks the requirement-set blob front to back, checking every set and requirement, and
+/// returns the offsets where sets start.
+fn reqsets(db: &Database) -> Result<HashSet<u32>, DbError> {
+    let c = db.info.counts;
+    let blob = db.section(SectionKind::ReqSets);
+    let mut rest = blob;
+    let mut starts = HashSet::new();
+    let mut distinct = HashSet::new();
+    let mut requirements = 0u64;
+    if blob.first() != Some(&0) {
+        return bad("requirement set 0 must be the empty set".into());
+    }
+    while !rest.is_empty() {
+        let offset = (blob.len() - rest.len()) as u32;
+        let what = || format!("requirement set at offset {offset}");
+        let start = rest;
+        let Some(n) = layout::get_varint_u32(&mut rest) else {
+            return bad(format!("{}: truncated count", what()));
+        };
+        for k in 0..n {
+            let rwhat = || format!("{}, requirement {k}", what());
+            let Some(r) = super::view::Requirement::decode(db, &mut rest) else {
+                return bad(format!("{}: truncated", rwhat()));
+            };
+            let (name_id, marker_id) = r.string_ids();
+            for id in [name_id, marker_id] {
+                if id >= c.strings {
+                    return bad(format!("{}: string id {id} out of range", rwhat()));
+                }
+            }
+            let name = r.name();
+            if pinion_pep::ProjectName::new(name).map(|n| n.as_str() == name) != Ok(true) {
+                return bad(format!("{}: name {name:?} is not normalized", rwhat()));
+            }
+            if r.extras().count() != r.extras_len() || r.specifiers().count() != r.specs_len() {
+                return bad(format!(
+                    "{}: bad extra id, operator code or version text",
+                    rwhat()
+                ));
+            }
+            if let Some(id) = r.extra_ids().find(|id| *id == 0 || *id >= c.strings) {
+                return bad(format!("{}: extra string id {id} out of range", rwhat()));
+            }
+            if !r.canonical_head() {
+                return bad(format!("{}: marker or extras flagged but absent", rwhat()));
+            }
+            if let Some((_, v)) = r
+                .specifiers()
+                .find(|(_, v)| v.parse::<pep440_rs::Version>().is_err())
+            {
+                return bad(format!("{}: version {v:?} is not PEP 440", rwhat()));
+            }
+            requirements += 1;
+        }
+        let bytes = &start[..start.len() - rest.len()];
+        if !distinct.insert(bytes) {
+            return bad(format!("{} is stored twice", what()));
+        }
+        starts.insert(offset);
+    }
+    if starts.len() as u64 != c.reqsets as u64 || requirements != c.requirements as u64 {
+        return bad(format!(
+            "header says {} requirement sets of {} requirements in all, the blob holds {} of {requirements}",
+            c.reqsets,
+            c.requirements,
+            starts.len()
+        ));
+    }
+    Ok(starts)
+}
+
 fn projects_releases_files(db: &Database) -> Result<(), DbError> {
     let c = db.info.counts;
     let str_id = |id: u32, what: &dyn Fn() -> String| -> Result<(), DbError> {
@@ -212,9 +268,23 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
         }
     };
     let projects = db.records::<ProjectRec>(SectionKind::Projects);
-    let releases = db.records::<ReleaseRec>(SectionKind::Releases);
-    let files = db.records::<FileRec>(SectionKind::Files);
-    let (mut next_release, mut next_file) = (0u64, 0u64);
+    let versions = db.u32s(SectionKind::ReleaseVersions);
+    let times = db.records::<zerocopy::little_endian::I64>(SectionKind::ReleaseTimes);
+    let file_offsets = db.u32s(SectionKind::ReleaseFiles);
+    if file_offsets.first().map(|o| o.get()) != Some(0)
+        || file_offsets.last().map(|o| o.get()) != Some(c.files)
+    {
+        return bad("release file offsets do not span the files".into());
+    }
+    if let Some(i) = file_offsets
+        .windows(2)
+        .position(|w| w[0].get() >= w[1].get())
+    {
+        return bad(format!(
+            "release {i} has no files or its file offsets decrease"
+        ));
+    }
+    let mut next_release = 0u64;
     let mut prev_name: Option<&str> = None;
     for (pi, p) in projects.iter().enumerate() {
         let pwhat = || format!("project {pi}");
@@ -233,16 +303,14 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
             return bad(format!("{}: releases are not contiguous", pwhat()));
         }
         next_release += p.release_count.get() as u64;
-        if next_release > releases.len() as u64 {
+        if next_release > versions.len() as u64 {
             return bad(format!("{}: release range out of bounds", pwhat()));
         }
         let mut prev_version: Option<pep440_rs::Version> = None;
         for ri in p.first_release.get()..next_release as u32 {
-            let r = &releases[ri as usize];
             let rwhat = || format!("{}, release {ri}", pwhat());
-            str_id(r.version.get(), &rwhat)?;
-            str_id(r.yanked_reason.get(), &rwhat)?;
-            let vs = db.string(r.version.get());
+            str_id(versions[ri as usize].get(), &rwhat)?;
+            let vs = db.string(versions[ri as usize].get());
             let Ok(v) = vs.parse::<pep440_rs::Version>() else {
                 return bad(format!("{}: version {vs:?} is not PEP 440", rwhat()));
             };
@@ -250,76 +318,82 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
                 return bad(format!("{}: releases not newest-first at {vs}", rwhat()));
             }
             prev_version = Some(v);
-            if r.first_file.get() as u64 != next_file || r.file_count.get() == 0 {
-                return bad(format!("{}: files are not contiguous or empty", rwhat()));
-            }
-            next_file += r.file_count.get() as u64;
-            if next_file > files.len() as u64 {
-                return bad(format!("{}: file range out of bounds", rwhat()));
-            }
-            let range = r.first_file.get() as usize..next_file as usize;
-            let mut min_time = layout::NO_TIME;
-            let mut all_yanked = true;
-            let mut prev_filename: Option<&str> = None;
+            let range = file_offsets[ri as usize].get()..file_offsets[ri as usize + 1].get();
+            let mut min_delta = layout::NO_TIME_DELTA;
+            let mut prev_filename: Option<String> = None;
             for fi in range {
-                let f = &files[fi];
                 let fwhat = || format!("{}, file {fi}", rwhat());
-                file(db, f, &fwhat)?;
-                let filename = db.string(f.filename.get());
-                if prev_filename.is_some_and(|p| p >= filename) {
+                file(db, fi, &fwhat)?;
+                let filename = super::view::file_at(db, fi).filename().into_owned();
+                if prev_filename.as_ref().is_some_and(|p| *p >= filename) {
                     return bad(format!("{}: files not sorted by filename", fwhat()));
                 }
                 prev_filename = Some(filename);
-                let t = f.upload_time.get();
-                if t != layout::NO_TIME && (min_time == layout::NO_TIME || t < min_time) {
-                    min_time = t;
-                }
-                all_yanked &= f.flags.get() & layout::FILE_YANKED != 0;
+                min_delta = min_delta.min(db.col_u32(SectionKind::FileTimes, fi));
             }
-            if r.upload_time.get() != min_time {
+            let release_time = times[ri as usize].get();
+            let consistent = if release_time == layout::NO_TIME {
+                min_delta == layout::NO_TIME_DELTA
+            } else {
+                min_delta == 0
+            };
+            if !consistent {
                 return bad(format!(
                     "{}: upload time is not the minimum of its files'",
                     rwhat()
                 ));
             }
-            if (r.flags.get() & layout::RELEASE_YANKED != 0) != all_yanked
-                || r.flags.get() & !layout::RELEASE_YANKED != 0
-            {
-                return bad(format!("{}: yanked flag disagrees with its files", rwhat()));
-            }
         }
     }
-    if next_release != releases.len() as u64 || next_file != files.len() as u64 {
-        return bad("some releases or files belong to no project".into());
+    if next_release != versions.len() as u64 {
+        return bad("some releases belong to no project".into());
     }
     Ok(())
 }
 
-fn file(db: &Database, f: &FileRec, what: &dyn Fn() -> String) -> Result<(), DbError> {
+fn file(db: &Database, fi: u32, what: &dyn Fn() -> String) -> Result<(), DbError> {
     let c = db.info.counts;
-    for id in [
-        f.filename.get(),
-        f.url.get(),
-        f.requires_python.get(),
-        f.yanked_reason.get(),
+    let col = |kind| db.col_u32(kind, fi);
+    for kind in [
+        SectionKind::FileNames,
+        SectionKind::FileUrls,
+        SectionKind::FileRequiresPython,
+        SectionKind::FileYankedReasons,
     ] {
+        let id = col(kind);
         if id >= c.strings {
-            return bad(format!("{}: string id {id} out of range", what()));
+            return bad(format!(
+                "{}: {} string id {id} out of range",
+                what(),
+                kind.name()
+            ));
         }
     }
-    if f.filename.get() == 0 {
+    if col(SectionKind::FileNames) == 0 {
         return bad(format!("{}: empty filename", what()));
     }
-    if f.metadata.get() >= c.metadata {
+    if col(SectionKind::FileMetadata) >= c.metadata {
         return bad(format!("{}: metadata id out of range", what()));
     }
-    let wheel = f.flags.get() & layout::FILE_WHEEL != 0;
-    if f.flags.get() & !(layout::FILE_WHEEL | layout::FILE_YANKED) != 0 {
+    let flags = db.section(SectionKind::FileFlags)[fi as usize];
+    if flags & !layout::FILE_FLAGS != 0 {
         return bad(format!("{}: unknown flag bits", what()));
     }
-    if wheel != (f.tagset.get() != 0) || f.tagset.get() > c.tagsets {
+    let wheel = flags & layout::FILE_WHEEL != 0;
+    let tagset = col(SectionKind::FileTagSets);
+    if wheel != (tagset != 0) || tagset > c.tagsets {
         return bad(format!(
             "{}: tag set does not match the file kind or is out of range",
+            what()
+        ));
+    }
+    if flags & layout::FILE_DERIVED_NAME != 0 && !wheel {
+        return bad(format!("{}: only wheel names can be derived", what()));
+    }
+    let digest = &db.records::<[u8; 32]>(SectionKind::UrlDigests)[fi as usize];
+    if (col(SectionKind::FileUrls) == 0) == (*digest == [0; 32]) {
+        return bad(format!(
+            "{}: needs exactly one of a URL string and a URL digest",
             what()
         ));
     }

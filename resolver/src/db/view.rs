@@ -7,9 +7,7 @@ use std::fmt::Write as _;
 use zerocopy::little_endian::U32;
 use zerocopy::{FromBytes, FromZeros, Immutable, KnownLayout, Unaligned};
 
-use super::layout::{
-    self, FileRec, MetadataRec, ProjectRec, ReleaseRec, RequirementRec, SectionKind, TagSetRec,
-};
+use super::layout::{self, MetadataRec, ProjectRec, SectionKind, TagSetRec};
 use super::{Database, Op};
 
 /// Id of an interned canonical marker string; equal ids mean equal markers, so the resolver
@@ -67,6 +65,11 @@ impl Database {
         start..first.saturating_add(count).min(len)
     }
 
+    /// Entry `i` of a `u32` column; 0 for a bad index.
+    pub(super) fn col_u32(&self, kind: SectionKind, i: u32) -> u32 {
+        self.u32s(kind).get(i as usize).map_or(0, |v| v.get())
+    }
+
     /// Looks a project up by any spelling of its name (PEP 503 normalization), by binary
     /// search over the sorted name index.
     pub fn project(&self, any_spelling: &str) -> Option<Project<'_>> {
@@ -119,14 +122,11 @@ impl<'a> Project<'a> {
     ) -> impl ExactSizeIterator<Item = Release<'a>> + DoubleEndedIterator + use<'a> {
         let db = self.db;
         db.clamped(
-            SectionKind::Releases,
+            SectionKind::ReleaseVersions,
             self.rec.first_release.get(),
             self.rec.release_count.get(),
         )
-        .map(move |i| Release {
-            db,
-            rec: db.record(SectionKind::Releases, i),
-        })
+        .map(move |index| Release { db, index })
     }
 }
 
@@ -141,12 +141,13 @@ impl std::fmt::Debug for Project<'_> {
 #[derive(Clone, Copy)]
 pub struct Release<'a> {
     db: &'a Database,
-    rec: ReleaseRec,
+    index: u32,
 }
 
 impl<'a> Release<'a> {
     pub fn version_str(&self) -> &'a str {
-        self.db.string(self.rec.version.get())
+        self.db
+            .string(self.db.col_u32(SectionKind::ReleaseVersions, self.index))
     }
 
     pub fn version(&self) -> Result<pep440_rs::Version, pep440_rs::VersionParseError> {
@@ -155,32 +156,39 @@ impl<'a> Release<'a> {
 
     /// Earliest upload time of the release's files (unix seconds).
     pub fn upload_time(&self) -> Option<i64> {
-        let t = self.rec.upload_time.get();
+        let t = self
+            .db
+            .records::<zerocopy::little_endian::I64>(SectionKind::ReleaseTimes)
+            .get(self.index as usize)
+            .map_or(layout::NO_TIME, |t| t.get());
         (t != layout::NO_TIME).then_some(t)
     }
 
     /// True when every file of the release is yanked.
     pub fn yanked(&self) -> bool {
-        self.rec.flags.get() & layout::RELEASE_YANKED != 0
+        self.files().all(|f| f.yanked())
     }
 
+    /// The first yank reason among its files (in filename order), when the release is yanked.
     pub fn yanked_reason(&self) -> Option<&'a str> {
-        self.db.opt_string(self.rec.yanked_reason.get())
+        if !self.yanked() {
+            return None;
+        }
+        self.files().find_map(|f| f.yanked_reason())
     }
 
     /// Files sorted by filename.
     pub fn files(&self) -> impl ExactSizeIterator<Item = File<'a>> + use<'a> {
         let db = self.db;
-        db.clamped(
-            SectionKind::Files,
-            self.rec.first_file.get(),
-            self.rec.file_count.get(),
-        )
-        .map(move |i| File {
-            db,
-            index: i,
-            rec: db.record(SectionKind::Files, i),
-        })
+        let first = db.col_u32(SectionKind::ReleaseFiles, self.index);
+        let end = db.col_u32(SectionKind::ReleaseFiles, self.index.saturating_add(1));
+        let release_time = self.upload_time();
+        db.clamped(SectionKind::FileNames, first, end.saturating_sub(first))
+            .map(move |index| File {
+                db,
+                index,
+                release_time,
+            })
     }
 }
 
@@ -198,25 +206,65 @@ pub enum FileKind {
     Sdist,
 }
 
+/// File `index` with its release's upload time, for `verify`.
+pub(super) fn file_at(db: &Database, index: u32) -> File<'_> {
+    let release = db
+        .u32s(SectionKind::ReleaseFiles)
+        .partition_point(|o| o.get() <= index)
+        .saturating_sub(1);
+    File {
+        db,
+        index,
+        release_time: Release {
+            db,
+            index: release as u32,
+        }
+        .upload_time(),
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct File<'a> {
     db: &'a Database,
     index: u32,
-    rec: FileRec,
+    release_time: Option<i64>,
 }
 
 impl<'a> File<'a> {
-    pub fn filename(&self) -> &'a str {
-        self.db.string(self.rec.filename.get())
+    fn flags(&self) -> u8 {
+        self.db
+            .section(SectionKind::FileFlags)
+            .get(self.index as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn col(&self, kind: SectionKind) -> u32 {
+        self.db.col_u32(kind, self.index)
+    }
+
+    pub fn filename(&self) -> Cow<'a, str> {
+        let stored = self.db.string(self.col(SectionKind::FileNames));
+        if self.flags() & layout::FILE_DERIVED_NAME == 0 {
+            return Cow::Borrowed(stored);
+        }
+        let t = self.tags();
+        let db = self.db;
+        Cow::Owned(format!(
+            "{stored}-{}-{}-{}.whl",
+            db.string(t.python.get()),
+            db.string(t.abi.get()),
+            db.string(t.platform.get())
+        ))
     }
 
     /// Download URL; rebuilt from the stored blake2b digest for files.pythonhosted.org.
     pub fn url(&self) -> Cow<'a, str> {
-        match self.rec.url.get() {
+        match self.col(SectionKind::FileUrls) {
             0 => {
                 let digests = self.db.records::<[u8; 32]>(SectionKind::UrlDigests);
                 let digest = digests.get(self.index as usize).unwrap_or(&ZERO_HASH);
-                Cow::Owned(layout::pythonhosted_url(digest, self.filename()))
+                Cow::Owned(layout::pythonhosted_url(digest, &self.filename()))
             }
             id => Cow::Borrowed(self.db.string(id)),
         }
@@ -230,12 +278,16 @@ impl<'a> File<'a> {
     }
 
     pub fn size(&self) -> Option<u64> {
-        let s = self.rec.size.get();
+        let s = self
+            .db
+            .records::<zerocopy::little_endian::U64>(SectionKind::FileSizes)
+            .get(self.index as usize)
+            .map_or(layout::NO_SIZE, |s| s.get());
         (s != layout::NO_SIZE).then_some(s)
     }
 
     pub fn kind(&self) -> FileKind {
-        if self.rec.flags.get() & layout::FILE_WHEEL != 0 {
+        if self.flags() & layout::FILE_WHEEL != 0 {
             FileKind::Wheel
         } else {
             FileKind::Sdist
@@ -243,7 +295,7 @@ impl<'a> File<'a> {
     }
 
     fn tags(&self) -> TagSetRec {
-        match self.rec.tagset.get() {
+        match self.col(SectionKind::FileTagSets) {
             0 => TagSetRec::new_zeroed(),
             id => self.db.record(SectionKind::TagSets, id - 1),
         }
@@ -268,25 +320,29 @@ impl<'a> File<'a> {
 
     /// `Requires-Python` as the index publishes it.
     pub fn requires_python(&self) -> Option<&'a str> {
-        self.db.opt_string(self.rec.requires_python.get())
+        self.db
+            .opt_string(self.col(SectionKind::FileRequiresPython))
     }
 
     pub fn upload_time(&self) -> Option<i64> {
-        let t = self.rec.upload_time.get();
-        (t != layout::NO_TIME).then_some(t)
+        let delta = self.col(SectionKind::FileTimes);
+        if delta == layout::NO_TIME_DELTA {
+            return None;
+        }
+        self.release_time?.checked_add(i64::from(delta))
     }
 
     pub fn yanked(&self) -> bool {
-        self.rec.flags.get() & layout::FILE_YANKED != 0
+        self.flags() & layout::FILE_YANKED != 0
     }
 
     pub fn yanked_reason(&self) -> Option<&'a str> {
-        self.db.opt_string(self.rec.yanked_reason.get())
+        self.db.opt_string(self.col(SectionKind::FileYankedReasons))
     }
 
     /// Extracted metadata (shared between files with identical metadata).
     pub fn metadata(&self) -> Metadata<'a> {
-        let id = self.rec.metadata.get();
+        let id = self.col(SectionKind::FileMetadata);
         Metadata {
             db: self.db,
             id,
@@ -320,7 +376,7 @@ impl<'a> Metadata<'a> {
     pub fn requires_dist(&self) -> ReqSet<'a> {
         ReqSet {
             db: self.db,
-            list: self.rec.requires_dist.get(),
+            offset: self.rec.requires_dist.get(),
             source: self.rec.requires_dist_source.get(),
         }
     }
@@ -329,7 +385,7 @@ impl<'a> Metadata<'a> {
     pub fn build_requires(&self) -> ReqSet<'a> {
         ReqSet {
             db: self.db,
-            list: self.rec.build_requires.get(),
+            offset: self.rec.build_requires.get(),
             source: self.rec.build_requires_source.get(),
         }
     }
@@ -338,7 +394,7 @@ impl<'a> Metadata<'a> {
     pub fn setup_requires(&self) -> ReqSet<'a> {
         ReqSet {
             db: self.db,
-            list: self.rec.setup_requires.get(),
+            offset: self.rec.setup_requires.get(),
             source: self.rec.setup_requires_source.get(),
         }
     }
@@ -371,7 +427,7 @@ impl<'a> Metadata<'a> {
 #[derive(Clone, Copy)]
 pub struct ReqSet<'a> {
     db: &'a Database,
-    list: u32,
+    offset: u32,
     source: u32,
 }
 
@@ -386,66 +442,156 @@ impl<'a> ReqSet<'a> {
         self.db.opt_string(self.source)
     }
 
-    /// The list id; equal ids mean equal sets, so callers can cache per set.
+    /// The set's byte offset; equal ids mean equal sets, so callers can cache per set.
     pub fn id(&self) -> u32 {
-        self.list
+        self.offset
+    }
+
+    /// The encoded set: its count, and the bytes of its requirements.
+    fn decode_head(&self) -> (u32, &'a [u8]) {
+        let mut bytes = self
+            .db
+            .section(SectionKind::ReqSets)
+            .get(self.offset as usize..)
+            .unwrap_or(&[]);
+        match layout::get_varint_u32(&mut bytes) {
+            Some(n) => (n, bytes),
+            None => (0, &[]),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.db.list(self.list).len()
+        self.decode_head().0 as usize
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = Requirement<'a>> + use<'a> {
+    /// Decodes the requirements front to back; a malformed set (only possible in a database
+    /// that fails `verify`) ends early instead of panicking.
+    pub fn iter(&self) -> impl Iterator<Item = Requirement<'a>> + use<'a> {
         let db = self.db;
-        db.list(self.list).iter().map(move |id| Requirement {
-            db,
-            rec: db.record(SectionKind::Requirements, id.get()),
-        })
+        let (n, mut bytes) = self.decode_head();
+        (0..n).map_while(move |_| Requirement::decode(db, &mut bytes))
     }
 }
 
+/// One requirement, decoded from its set: ids and the still-encoded extras and specifiers.
 #[derive(Clone, Copy)]
 pub struct Requirement<'a> {
     db: &'a Database,
-    rec: RequirementRec,
+    name: u32,
+    n_extras: u32,
+    extras: &'a [u8],
+    n_specs: u32,
+    specs: &'a [u8],
+    marker: u32,
+    has_marker: bool,
+    has_extras: bool,
 }
 
 impl<'a> Requirement<'a> {
+    /// Reads one requirement from the front of `bytes`, advancing it.
+    pub(super) fn decode(db: &'a Database, bytes: &mut &'a [u8]) -> Option<Requirement<'a>> {
+        let name = layout::get_varint_u32(bytes)?;
+        let head = layout::get_varint(bytes)?;
+        let n_extras = if head & layout::REQ_HAS_EXTRAS != 0 {
+            layout::get_varint_u32(bytes)?
+        } else {
+            0
+        };
+        let n_specs = u32::try_from(head >> layout::REQ_SPECS_SHIFT).ok()?;
+        let start = *bytes;
+        for _ in 0..n_extras {
+            layout::get_varint_u32(bytes)?;
+        }
+        let extras = &start[..start.len() - bytes.len()];
+        let start = *bytes;
+        for _ in 0..n_specs {
+            *bytes = bytes.get(1..)?;
+            let len = layout::get_varint_u32(bytes)? as usize;
+            *bytes = bytes.get(len..)?;
+        }
+        let specs = &start[..start.len() - bytes.len()];
+        let marker = if head & layout::REQ_HAS_MARKER != 0 {
+            layout::get_varint_u32(bytes)?
+        } else {
+            0
+        };
+        Some(Requirement {
+            db,
+            name,
+            n_extras,
+            extras,
+            n_specs,
+            specs,
+            marker,
+            has_marker: head & layout::REQ_HAS_MARKER != 0,
+            has_extras: head & layout::REQ_HAS_EXTRAS != 0,
+        })
+    }
+
     /// Normalized project name.
     pub fn name(&self) -> &'a str {
-        self.db.string(self.rec.name.get())
+        self.db.string(self.name)
+    }
+
+    /// (name, marker) string ids (0 = no marker); for size accounting and `verify`.
+    pub fn string_ids(&self) -> (u32, u32) {
+        (self.name, self.marker)
+    }
+
+    /// String ids of the extras.
+    pub fn extra_string_ids(&self) -> impl Iterator<Item = u32> + use<'a> {
+        self.extra_ids()
+    }
+
+    /// Whether the head's flag bits match what follows (the writer's only encoding).
+    pub(super) fn canonical_head(&self) -> bool {
+        self.has_marker == (self.marker != 0) && self.has_extras == (self.n_extras != 0)
+    }
+
+    pub(super) fn extras_len(&self) -> usize {
+        self.n_extras as usize
+    }
+
+    pub(super) fn specs_len(&self) -> usize {
+        self.n_specs as usize
+    }
+
+    pub(super) fn extra_ids(&self) -> impl Iterator<Item = u32> + use<'a> {
+        let mut bytes = self.extras;
+        (0..self.n_extras).map_while(move |_| layout::get_varint_u32(&mut bytes))
     }
 
     /// Normalized, sorted extras.
-    pub fn extras(&self) -> impl ExactSizeIterator<Item = &'a str> + use<'a> {
+    pub fn extras(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         let db = self.db;
-        db.list(self.rec.extras.get())
-            .iter()
-            .map(move |id| db.string(id.get()))
+        let mut bytes = self.extras;
+        (0..self.n_extras).map_while(move |_| Some(db.string(layout::get_varint_u32(&mut bytes)?)))
     }
 
     /// Version specifiers as (operator, version text). `EqualStar`/`NotEqualStar` carry the
     /// version without the trailing `.*`.
     pub fn specifiers(&self) -> impl Iterator<Item = (Op, &'a str)> + use<'a> {
-        let db = self.db;
-        db.list(self.rec.specifiers.get())
-            .chunks_exact(2)
-            .filter_map(move |p| {
-                Some((
-                    layout::operator_from_code(p[0].get())?,
-                    db.string(p[1].get()),
-                ))
-            })
+        let mut bytes = self.specs;
+        (0..self.n_specs).map_while(move |_| {
+            let (&code, rest) = bytes.split_first()?;
+            bytes = rest;
+            let len = layout::get_varint_u32(&mut bytes)? as usize;
+            let (version, rest) = bytes.split_at_checked(len)?;
+            bytes = rest;
+            Some((
+                layout::operator_from_code(u32::from(code))?,
+                std::str::from_utf8(version).ok()?,
+            ))
+        })
     }
 
     /// The canonical marker and its interned id; `None` when unconditional.
     pub fn marker(&self) -> Option<(MarkerId, &'a str)> {
-        let id = self.rec.marker.get();
-        (id != 0).then(|| (id, self.db.string(id)))
+        (self.marker != 0).then(|| (self.marker, self.db.string(self.marker)))
     }
 
     /// The requirement in PEP 508 form, exactly as `pep508_rs` prints its canonical form.

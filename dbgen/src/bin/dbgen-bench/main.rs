@@ -15,10 +15,12 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use resolver::db::layout::{FileRec, MetadataRec, RequirementRec, SectionKind, TagSetRec};
-use resolver::db::{Database, FileKind};
+use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, TagSetRec};
+use resolver::db::Database;
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
+
+mod pypi_deps_db;
 
 #[derive(Parser)]
 struct Args {
@@ -171,24 +173,30 @@ fn recs<T: FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(
     <[T]>::ref_from_bytes(section(db, kind)).unwrap_or(&[])
 }
 
-/// Concatenation of the given strings, to measure how they compress as a group.
-fn strings_blob(db: &Database, ids: &HashSet<u32>) -> Vec<u8> {
+/// What storing the given strings costs: their bytes and an offset table for just them,
+/// each gzipped.
+fn strings_cost(db: &Database, ids: &HashSet<u32>) -> usize {
     let offsets = recs::<U32>(db, SectionKind::StrOffsets);
     let bytes = section(db, SectionKind::StrBytes);
-    let mut sorted: Vec<u32> = ids.iter().copied().collect();
+    let mut sorted: Vec<u32> = ids.iter().copied().filter(|id| *id != 0).collect();
     sorted.sort_unstable();
-    let mut out = Vec::new();
+    let (mut blob, mut offs) = (Vec::new(), Vec::new());
     for id in sorted {
         let (a, b) = (
             offsets[id as usize].get() as usize,
             offsets[id as usize + 1].get() as usize,
         );
-        out.extend_from_slice(&bytes[a..b]);
-        out.push(0);
+        blob.extend_from_slice(&bytes[a..b]);
+        offs.extend_from_slice(&(blob.len() as u32).to_le_bytes());
     }
-    out
+    gz_len(&blob) + gz_len(&offs)
 }
 
+/// Splits the database into two buckets and prices each, gzip -9 per section: **per-file
+/// data** (every per-file column but the metadata pointer, sha256, tag sets, and the strings
+/// they use) and **dependency data** (everything else: projects, release columns, the
+/// per-file metadata pointer, metadata, requirement sets, lists, and their strings). The URL
+/// digests are priced apart. Strings used by both buckets are charged to both.
 fn sizes(db: &Database) -> Result<()> {
     let c = db.info().counts;
     println!("per-section size (raw -> gzip -9 alone):");
@@ -197,144 +205,130 @@ fn sizes(db: &Database) -> Result<()> {
         let bytes = &db.bytes()[s.range.clone()];
         let g = gz_len(bytes);
         gz.insert(s.kind, g);
-        println!("  {:<14} {:>12} -> {:>11}", s.kind.name(), bytes.len(), g);
+        println!("  {:<22} {:>12} -> {:>11}", s.kind.name(), bytes.len(), g);
     }
-    let files = recs::<FileRec>(db, SectionKind::Files);
-    let tagsets = recs::<TagSetRec>(db, SectionKind::TagSets);
-    let mut file_strings = HashSet::new();
-    for f in files {
-        file_strings.extend([
-            f.filename.get(),
-            f.url.get(),
-            f.requires_python.get(),
-            f.yanked_reason.get(),
-        ]);
+    let col = |k: SectionKind| recs::<U32>(db, k).iter().map(|v| v.get());
+    let mut file_strings: HashSet<u32> = HashSet::new();
+    for k in [
+        SectionKind::FileNames,
+        SectionKind::FileRequiresPython,
+        SectionKind::FileYankedReasons,
+        SectionKind::FileUrls,
+    ] {
+        file_strings.extend(col(k));
     }
-    for t in tagsets {
+    for t in recs::<TagSetRec>(db, SectionKind::TagSets) {
         file_strings.extend([t.python.get(), t.abi.get(), t.platform.get()]);
     }
-    let file_str_gz = gz_len(&strings_blob(db, &file_strings));
-    let base = gz[&SectionKind::Files]
-        + gz[&SectionKind::Sha256]
-        + gz[&SectionKind::TagSets]
-        + file_str_gz;
+    use SectionKind as K;
+    let file_sections = [
+        K::FileNames,
+        K::FileFlags,
+        K::FileSizes,
+        K::FileTimes,
+        K::FileTagSets,
+        K::FileRequiresPython,
+        K::FileYankedReasons,
+        K::FileUrls,
+        K::Sha256,
+        K::TagSets,
+    ];
+    let per_file: usize =
+        file_sections.iter().map(|k| gz[k]).sum::<usize>() + strings_cost(db, &file_strings);
     let nf = c.files.max(1) as f64;
     println!(
-        "per-file data (file records + sha256 + tag sets + their strings, gzip): {:.1} B/file without URL digests, {:.1} B/file with",
-        base as f64 / nf,
-        (base + gz[&SectionKind::UrlDigests]) as f64 / nf
+        "per-file data (file columns but metadata ids, sha256, tag sets, their strings; gzip): {:.1} B/file without URL digests, {:.1} B/file with",
+        per_file as f64 / nf,
+        (per_file + gz[&K::UrlDigests]) as f64 / nf
     );
 
-    let mut dep_strings = HashSet::new();
-    let pool = recs::<U32>(db, SectionKind::ListPool);
-    let list_offsets = recs::<U32>(db, SectionKind::ListOffsets);
-    let list = |id: u32| {
-        &pool
-            [list_offsets[id as usize].get() as usize..list_offsets[id as usize + 1].get() as usize]
-    };
-    for r in recs::<RequirementRec>(db, SectionKind::Requirements) {
-        dep_strings.extend([r.name.get(), r.marker.get()]);
-        dep_strings.extend(list(r.extras.get()).iter().map(|v| v.get()));
-        dep_strings.extend(list(r.specifiers.get()).chunks(2).map(|p| p[1].get()));
+    let mut dep_strings: HashSet<u32> = HashSet::new();
+    for p in recs::<ProjectRec>(db, K::Projects) {
+        dep_strings.extend([p.name.get(), p.display_name.get()]);
     }
-    for m in recs::<MetadataRec>(db, SectionKind::Metadata) {
-        dep_strings.extend([m.requires_python.get(), m.build_backend.get()]);
-        dep_strings.extend(list(m.provides_extra.get()).iter().map(|v| v.get()));
+    dep_strings.extend(col(K::ReleaseVersions));
+    for p in db.projects() {
+        for r in p.releases() {
+            for f in r.files() {
+                let m = f.metadata();
+                for set in [m.requires_dist(), m.build_requires(), m.setup_requires()] {
+                    for q in set.iter() {
+                        let (name, marker) = q.string_ids();
+                        dep_strings.extend([name, marker]);
+                        dep_strings.extend(q.extra_string_ids());
+                    }
+                }
+            }
+        }
     }
-    let dep_gz = gz[&SectionKind::Metadata]
-        + gz[&SectionKind::Requirements]
-        + gz[&SectionKind::ListPool]
-        + gz[&SectionKind::ListOffsets]
-        + gz_len(&strings_blob(db, &dep_strings))
-        // Each file's metadata pointer is dependency data too.
-        + gz_len(&files.iter().flat_map(|f| f.metadata.get().to_le_bytes()).collect::<Vec<u8>>());
+    let pool = recs::<U32>(db, K::ListPool);
+    dep_strings.extend(pool.iter().map(|v| v.get()));
+    for m in recs::<MetadataRec>(db, K::Metadata) {
+        dep_strings.extend([
+            m.requires_python.get(),
+            m.build_backend.get(),
+            m.requires_dist_source.get(),
+            m.build_requires_source.get(),
+            m.setup_requires_source.get(),
+        ]);
+    }
+    let dep_sections = [
+        K::Projects,
+        K::ReleaseVersions,
+        K::ReleaseTimes,
+        K::ReleaseFiles,
+        K::FileMetadata,
+        K::Metadata,
+        K::ReqSets,
+        K::ListOffsets,
+        K::ListPool,
+    ];
+    let dep_gz: usize =
+        dep_sections.iter().map(|k| gz[k]).sum::<usize>() + strings_cost(db, &dep_strings);
     println!(
-        "dependency data (metadata, requirements, lists, their strings, per-file metadata ids; gzip): {dep_gz} bytes = {:.2} B/release, {:.2} B/file",
+        "dependency data (projects, releases, metadata, requirement sets, lists, per-file metadata ids, their strings; gzip): {dep_gz} bytes = {:.2} B/release, {:.2} B/file",
         dep_gz as f64 / c.releases.max(1) as f64,
         dep_gz as f64 / nf
     );
-    let (sdist_json, wheel_json, sdist_versions, wheel_files) = mach_nix_json(db)?;
-    let (sg, wg) = (gz_len(&sdist_json), gz_len(&wheel_json));
+    let tar_len = dep_gz + per_file + gz[&K::UrlDigests];
     println!(
-        "mach-nix pypi-deps-db shape, same data, gzip -9: sdist {sg} bytes ({:.1} B/version over {sdist_versions}), wheel {wg} bytes ({:.1} B/file over {wheel_files}); total {}",
+        "sum of the buckets and the URL digests: {tar_len} bytes (sections gzipped one by one)"
+    );
+    let emulated = pypi_deps_db::emulate(db);
+    let part = |dir: &str| -> (Vec<u8>, usize) {
+        let mut stream = Vec::new();
+        let mut separately = 0;
+        for (name, bytes) in emulated.files.range(format!("{dir}/")..format!("{dir}0")) {
+            let _ = name;
+            stream.extend_from_slice(bytes);
+            separately += gz_len(bytes);
+        }
+        (stream, separately)
+    };
+    let ((sdist, sdist_sep), (wheel, wheel_sep)) = (part("sdist"), part("wheel"));
+    let (sg, wg) = (gz_len(&sdist), gz_len(&wheel));
+    let (sdist_versions, wheel_files) = (emulated.sdist_versions, emulated.wheel_files);
+    println!(
+        "pypi-deps-db layout, same releases ({} bucket files, {} bytes of JSON), gzip -9 as one stream: sdist {sg} bytes ({:.1} B/version over {sdist_versions}), wheel {wg} bytes ({:.1} B/file over {wheel_files}); each bucket file gzipped alone: {} bytes",
+        emulated.files.len(),
+        sdist.len() + wheel.len(),
         sg as f64 / sdist_versions.max(1) as f64,
         wg as f64 / wheel_files.max(1) as f64,
-        sg + wg
+        sdist_sep + wheel_sep
     );
     println!(
-        "ratio pinion dependency data / mach-nix JSON: 1/{:.1}",
-        (sg + wg) as f64 / dep_gz.max(1) as f64
+        "ratio pinion dependency data / pypi-deps-db JSON: 1/{:.1} (one gzip stream), 1/{:.1} (per bucket file)",
+        (sg + wg) as f64 / dep_gz.max(1) as f64,
+        (sdist_sep + wheel_sep) as f64 / dep_gz.max(1) as f64
+    );
+    // The figures for the real 2023 pypi-deps-db: ~11 B per sdist version, ~15 B
+    // per wheel file, as its per-bucket .json.gz files.
+    let reference = 11 * sdist_versions + 15 * wheel_files;
+    println!(
+        "ratio pinion dependency data / pypi-deps-db at its 2023 rates (11 B/sdist version + 15 B/wheel = {reference} bytes): 1/{:.1}",
+        reference as f64 / dep_gz.max(1) as f64
     );
     Ok(())
-}
-
-/// The same dependency data in mach-nix's pypi-deps-db layout: sdist data per
-/// `name → version → {requires_dist, requires_python, setup_requires}`, wheel data per
-/// `name → version → python tag → filename → {requires_dist, requires_python}`.
-fn mach_nix_json(db: &Database) -> Result<(Vec<u8>, Vec<u8>, usize, usize)> {
-    let js = |s: &str| serde_json::to_string(s).expect("strings serialize");
-    let list = |set: resolver::db::ReqSet<'_>| {
-        let items: Vec<String> = set.iter().map(|r| js(&r.to_pep508_string())).collect();
-        format!("[{}]", items.join(","))
-    };
-    let (mut sd, mut wh) = (String::from("{"), String::from("{"));
-    let (mut nsd, mut nwh) = (0, 0);
-    for p in db.projects() {
-        let (mut sv, mut wv) = (Vec::new(), Vec::new());
-        for r in p.releases() {
-            let mut wheels = Vec::new();
-            for f in r.files() {
-                let m = f.metadata();
-                match f.kind() {
-                    FileKind::Sdist
-                        if !sv
-                            .iter()
-                            .any(|(v, _): &(String, String)| v == r.version_str()) =>
-                    {
-                        nsd += 1;
-                        let mut entry = format!("\"requires_dist\":{}", list(m.requires_dist()));
-                        if let Some(rp) = m.requires_python() {
-                            entry.push_str(&format!(",\"requires_python\":{}", js(rp)));
-                        }
-                        if !m.setup_requires().is_empty() {
-                            entry.push_str(&format!(
-                                ",\"setup_requires\":{}",
-                                list(m.setup_requires())
-                            ));
-                        }
-                        sv.push((r.version_str().to_string(), format!("{{{entry}}}")));
-                    }
-                    FileKind::Wheel => {
-                        nwh += 1;
-                        let py: Vec<&str> = f.python_tags().collect();
-                        let mut entry = format!("\"requires_dist\":{}", list(m.requires_dist()));
-                        if let Some(rp) = m.requires_python() {
-                            entry.push_str(&format!(",\"requires_python\":{}", js(rp)));
-                        }
-                        wheels.push(format!(
-                            "{}:{{{}:{{{entry}}}}}",
-                            js(&py.join(".")),
-                            js(f.filename())
-                        ));
-                    }
-                    FileKind::Sdist => {}
-                }
-            }
-            if !wheels.is_empty() {
-                wv.push(format!("{}:{{{}}}", js(r.version_str()), wheels.join(",")));
-            }
-        }
-        if !sv.is_empty() {
-            let body: Vec<String> = sv.iter().map(|(v, e)| format!("{}:{e}", js(v))).collect();
-            sd.push_str(&format!("{}:{{{}}},", js(p.name()), body.join(",")));
-        }
-        if !wv.is_empty() {
-            wh.push_str(&format!("{}:{{{}}},", js(p.name()), wv.join(",")));
-        }
-    }
-    sd.push('}');
-    wh.push('}');
-    Ok((sd.into_bytes(), wh.into_bytes(), nsd, nwh))
 }
 
 fn latency(raw: &Path, db: &Database) -> Result<()> {
