@@ -60,7 +60,7 @@ pub enum WriteError {
     #[error("{0} exceeds the 4 GiB limit of format v2")]
     TooLarge(&'static str),
     #[error(
-        "file {filename:?} was uploaded more than 136 years after its release's first file; its upload time is wrong"
+        "file {filename:?} has an upload time too far from its release's or project's other files (more than 136 years); it is wrong"
     )]
     TimeSpan { filename: String },
 }
@@ -171,13 +171,14 @@ pub struct Writer {
     stats: WriteStats,
 }
 
-/// Release columns.
+/// The two release streams.
 #[derive(Default)]
 struct Releases {
-    versions: Vec<U32>,
-    times: Vec<I64>,
-    /// `releases + 1` entries once finished; starts as `[0]`.
-    file_offsets: Vec<U32>,
+    count: u64,
+    versions: Vec<u8>,
+    times: Vec<u8>,
+    /// Previous known upload time of the current project (the base of the next delta).
+    prev_time: i64,
 }
 
 /// File columns.
@@ -221,6 +222,18 @@ fn installable_platform(tag: &str) -> bool {
             .any(|p| tag.starts_with(p))
 }
 
+/// The wheel's filename without `-{python}-{abi}-{platform}.whl` (tags as written): the
+/// database stores this stem and rebuilds the name from the tag set.
+fn wheel_stem<'a>(filename: &'a str, w: &WheelFilename) -> Option<&'a str> {
+    let suffix = format!(
+        "-{}-{}-{}.whl",
+        w.python_tags.join("."),
+        w.abi_tags.join("."),
+        w.platform_tags.join(".")
+    );
+    filename.strip_suffix(&suffix)
+}
+
 impl Writer {
     pub fn new() -> Writer {
         let empty_set = vec![0u8];
@@ -228,10 +241,7 @@ impl Writer {
             strings: Strings::new(),
             lists: Lists::new(),
             projects: Vec::new(),
-            releases: Releases {
-                file_offsets: vec![U32::new(0)],
-                ..Releases::default()
-            },
+            releases: Releases::default(),
             files: Files::default(),
             tagsets: Vec::new(),
             tagset_ids: HashMap::new(),
@@ -288,16 +298,25 @@ impl Writer {
                 });
             }
         }
-        let first_release = to_u32(self.releases.versions.len(), "release count")?;
+        let first_release = self.releases.count;
+        let first_file = to_u32(self.files.names.len(), "file count")?;
+        let versions = to_u32(self.releases.versions.len(), "release versions")?;
+        let times = to_u32(self.releases.times.len(), "release times")?;
+        self.releases.prev_time = 0;
         for (version, r) in releases {
             self.release(p, &version, r)?;
         }
-        let release_count = to_u32(self.releases.versions.len(), "release count")? - first_release;
+        let release_count = to_u32(
+            usize::try_from(self.releases.count - first_release).unwrap_or(usize::MAX),
+            "release count",
+        )?;
         self.projects.push(ProjectRec {
             name: U32::new(name),
             display_name: U32::new(display_name),
-            first_release: U32::new(first_release),
             release_count: U32::new(release_count),
+            first_file: U32::new(first_file),
+            versions: U32::new(versions),
+            times: U32::new(times),
         });
         Ok(())
     }
@@ -320,6 +339,9 @@ impl Writer {
                     Ok(w) if !w.platform_tags.iter().any(|t| installable_platform(t)) => {
                         self.stats.dropped_platform += 1
                     }
+                    Ok(w) if wheel_stem(&f.filename, &w).is_none() => {
+                        self.stats.dropped_bad_wheel_name += 1
+                    }
                     Ok(w) => files.push((f, Some(w))),
                 },
             }
@@ -337,19 +359,31 @@ impl Writer {
                 });
             }
         }
-        let version_id = self.strings.id(&version.to_string())?;
         let upload_time = files.iter().filter_map(|(f, _)| f.upload_time).min();
+        let time_code = match upload_time {
+            None => 0,
+            Some(t) => t
+                .checked_sub(self.releases.prev_time)
+                .map(layout::zigzag)
+                .and_then(|z| z.checked_add(1))
+                .ok_or_else(|| WriteError::TimeSpan {
+                    filename: files[0].0.filename.clone(),
+                })?,
+        };
         for (f, wheel) in &files {
             self.file(f, wheel.as_ref(), upload_time)?;
         }
         self.stats.files_kept += files.len() as u64;
-        self.releases.versions.push(U32::new(version_id));
-        self.releases
-            .times
-            .push(I64::new(upload_time.unwrap_or(layout::NO_TIME)));
-        self.releases
-            .file_offsets
-            .push(U32::new(to_u32(self.files.names.len(), "file count")?));
+        let rel = &mut self.releases;
+        let version = version.to_string();
+        layout::put_varint(&mut rel.versions, version.len() as u64);
+        rel.versions.extend_from_slice(version.as_bytes());
+        layout::put_varint(&mut rel.versions, files.len() as u64);
+        layout::put_varint(&mut rel.times, time_code);
+        if let Some(t) = upload_time {
+            rel.prev_time = t;
+        }
+        rel.count += 1;
         Ok(())
     }
 
@@ -365,6 +399,14 @@ impl Writer {
         };
         let mut flags = if f.yanked { layout::FILE_YANKED } else { 0 };
         let (mut name, mut tagset) = (f.filename.as_str(), 0);
+        if wheel.is_none() {
+            let code = layout::sdist_extension_code(&f.filename);
+            if code != 0 {
+                let ext = layout::SDIST_EXTENSIONS[usize::from(code) - 1];
+                name = &f.filename[..f.filename.len() - ext.len()];
+                flags |= code << layout::FILE_EXT_SHIFT;
+            }
+        }
         if let Some(w) = wheel {
             flags |= layout::FILE_WHEEL;
             let tags = [
@@ -372,11 +414,8 @@ impl Writer {
                 w.abi_tags.join("."),
                 w.platform_tags.join("."),
             ];
-            let suffix = format!("-{}-{}-{}.whl", tags[0], tags[1], tags[2]);
-            if let Some(stem) = f.filename.strip_suffix(&suffix) {
-                flags |= layout::FILE_DERIVED_NAME;
-                name = stem;
-            }
+            name = wheel_stem(&f.filename, w)
+                .expect("release() keeps only wheels whose names end with their tags");
             let key = [
                 self.strings.id(&tags[0])?,
                 self.strings.id(&tags[1])?,
@@ -591,15 +630,14 @@ impl Writer {
         options: &BuildOptions,
     ) -> Result<Vec<u8>, WriteError> {
         let (r, f) = (&self.releases, &self.files);
-        let sections: [(SectionKind, &[u8]); 22] = [
+        let sections: [(SectionKind, &[u8]); 21] = [
             (SectionKind::StrOffsets, self.strings.offsets.as_bytes()),
             (SectionKind::StrBytes, &self.strings.bytes),
             (SectionKind::ListOffsets, self.lists.offsets.as_bytes()),
             (SectionKind::ListPool, self.lists.pool.as_bytes()),
             (SectionKind::Projects, self.projects.as_bytes()),
-            (SectionKind::ReleaseVersions, r.versions.as_bytes()),
-            (SectionKind::ReleaseTimes, r.times.as_bytes()),
-            (SectionKind::ReleaseFiles, r.file_offsets.as_bytes()),
+            (SectionKind::ReleaseVersions, &r.versions),
+            (SectionKind::ReleaseTimes, &r.times),
             (SectionKind::FileNames, f.names.as_bytes()),
             (SectionKind::FileFlags, &f.flags),
             (SectionKind::FileSizes, f.sizes.as_bytes()),
@@ -650,7 +688,10 @@ impl Writer {
             index_url_len: U32::new(url.len() as u32),
             counts: Counts {
                 projects: count(self.projects.len()),
-                releases: count(self.releases.versions.len()),
+                releases: U32::new(to_u32(
+                    usize::try_from(self.releases.count).unwrap_or(usize::MAX),
+                    "release count",
+                )?),
                 files: count(self.files.names.len()),
                 metadata: count(self.metadata.len()),
                 requirements: U32::new(to_u32(

@@ -67,6 +67,81 @@ fn every_single_bit_flip_is_caught() {
     }
 }
 
+/// `bytes` with every section CRC and the header CRC recomputed, so that damage inside a
+/// section reaches the structural checks instead of stopping at a checksum.
+fn with_valid_checksums(mut bytes: Vec<u8>) -> Vec<u8> {
+    let count = u32::from_le_bytes(bytes[20..24].try_into().unwrap()) as usize;
+    for i in 0..count {
+        let e = 88 + 32 * i;
+        let at = |r: std::ops::Range<usize>| u64::from_le_bytes(bytes[r].try_into().unwrap());
+        let (offset, len) = (at(e + 8..e + 16) as usize, at(e + 16..e + 24) as usize);
+        let crc = crc32fast::hash(&bytes[offset..offset + len]);
+        bytes[e + 24..e + 28].copy_from_slice(&crc.to_le_bytes());
+    }
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    bytes[16..20].fill(0);
+    let crc = crc32fast::hash(&bytes[..header_len]);
+    bytes[16..20].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn structural_damage_behind_valid_checksums_is_caught() {
+    use resolver::db::SectionKind;
+    let good = fixture_db();
+    let db = Database::from_bytes(good.clone()).unwrap();
+    let start = |kind: SectionKind| {
+        db.sections()
+            .iter()
+            .find(|s| s.kind == kind)
+            .unwrap()
+            .range
+            .start
+    };
+    let cases: [(&str, SectionKind, fn(u8) -> u8, &str); 5] = [
+        (
+            "first release time unknown",
+            SectionKind::ReleaseTimes,
+            |_| 0,
+            "release",
+        ),
+        (
+            "empty set not empty",
+            SectionKind::ReqSets,
+            |_| 1,
+            "requirement set",
+        ),
+        (
+            "first version longer",
+            SectionKind::ReleaseVersions,
+            |b| b + 1,
+            "release",
+        ),
+        (
+            "unknown file flag bit",
+            SectionKind::FileFlags,
+            |b| b | 0x80,
+            "flag bits",
+        ),
+        (
+            "wheel with an sdist extension",
+            SectionKind::FileFlags,
+            |b| b | 1 | 1 << 2,
+            "extension",
+        ),
+    ];
+    for (what, kind, damage, expect) in cases {
+        let mut bad = good.clone();
+        let at = start(kind);
+        bad[at] = damage(bad[at]);
+        let bad = with_valid_checksums(bad);
+        let db = Database::from_bytes(bad).unwrap_or_else(|e| panic!("{what}: open: {e}"));
+        walk(&db);
+        let err = db.verify().expect_err(what).to_string();
+        assert!(err.contains(expect), "{what}: {err}");
+    }
+}
+
 #[test]
 fn every_truncation_is_refused() {
     let good = fixture_db();

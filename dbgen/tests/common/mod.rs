@@ -298,17 +298,19 @@ fn metadata() -> impl Strategy<Value = Option<Arc<Metadata>>> {
     prop::option::of(m.prop_map(Arc::new))
 }
 
-const WHEEL_TAGS: [&str; 5] = [
+/// What follows `{stem}-{version}-` in a wheel name: tags, some with a build tag.
+const WHEEL_TAGS: [&str; 6] = [
     "py3-none-any",
     "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64",
     "cp311-cp311-win_amd64",
     "py2.py3-none-any",
     "cp312-abi3-macosx_11_0_arm64",
+    "2b-cp312-cp312-musllinux_1_2_aarch64",
 ];
 
 fn file(stem: String, version: String) -> impl Strategy<Value = File> {
     (
-        0..7usize,
+        0..8usize,
         any::<[u8; 32]>(),
         any::<bool>(),
         prop::option::of(0u64..1 << 40),
@@ -321,8 +323,9 @@ fn file(stem: String, version: String) -> impl Strategy<Value = File> {
         .prop_map(
             move |(k, sha, pythonhosted, size, time, rp, yanked, reason, metadata)| {
                 let (filename, kind) = match k {
-                    0 | 1 => (format!("{stem}-{version}.tar.gz"), FileKind::Sdist),
-                    6 => (format!("{stem}-{version}.win32.exe"), FileKind::Other),
+                    0 => (format!("{stem}-{version}.tar.gz"), FileKind::Sdist),
+                    1 => (format!("{stem}-{version}.zip"), FileKind::Sdist),
+                    7 => (format!("{stem}-{version}.win32.exe"), FileKind::Other),
                     t => (
                         format!("{stem}-{version}-{}.whl", WHEEL_TAGS[t - 2]),
                         FileKind::Wheel,

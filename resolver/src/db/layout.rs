@@ -17,8 +17,10 @@
 //! Why these choices: fixed-size columns in separate sections (hashes apart from sizes
 //! apart from ids) because gzip compresses homogeneous runs far better than interleaved
 //! records; u32 ids because PyPI is ~10^7 rows; one string table and one u32-list table with
-//! id 0 meaning "empty/none" so absence needs no flag bits; requirement sets as varints
-//! because they are the bulk of the dependency data and are only ever read front to back.
+//! id 0 meaning "empty/none" so absence needs no flag bits; a project's releases and the
+//! requirement sets as varint streams, because they are the bulk of the dependency data
+//! and are only ever read front to back (the resolver walks a project's releases newest
+//! first anyway).
 //!
 //! A requirement set at byte offset `o` of `ReqSets` (every integer an unsigned LEB128
 //! varint, strings by string id):
@@ -33,7 +35,8 @@
 //! Changelog:
 //! - v1: row records for releases (32 B), files (48 B) and requirements (16 B), requirement
 //!   sets as u32 lists of requirement ids.
-//! - v2: releases and files split into columns; file upload times as `u32` deltas from the
+//! - v2: files split into columns; releases as two per-project varint streams (versions
+//!   with file counts, delta-coded times); file upload times as `u32` deltas from the
 //!   release's; wheel filenames rebuilt from a shared stem plus the tag set; release yank
 //!   state derived from its files; requirement sets varint-encoded with versions inline.
 
@@ -50,8 +53,6 @@ pub const HEADER_CRC_OFFSET: usize = 16;
 /// without limit before the checksum has been checked.
 pub const MAX_HEADER_LEN: usize = 1 << 20;
 
-/// `upload_time` value meaning "the index did not say".
-pub const NO_TIME: i64 = i64::MIN;
 /// `size` value meaning "unknown".
 pub const NO_SIZE: u64 = u64::MAX;
 
@@ -71,45 +72,49 @@ pub enum SectionKind {
     ListOffsets = 3,
     ListPool = 4,
     Projects = 5,
-    /// Per release: string id of the normalized version.
+    /// Per project, per release newest first: the version (varint length, UTF-8 bytes) and
+    /// the number of files (varint).
     ReleaseVersions = 6,
-    /// Per release: minimum upload time of its files (`i64`, `NO_TIME` if none is known).
+    /// Per project, per release newest first: the upload time as a varint, 0 = unknown,
+    /// else 1 + the zigzag-encoded difference from the previous known time of the project
+    /// (from 0 for the first).
     ReleaseTimes = 7,
-    /// `releases + 1` file offsets: release `i` owns files `off[i]..off[i+1]`.
-    ReleaseFiles = 8,
-    /// Per file: string id of the filename, or of its stem when `FILE_DERIVED_NAME` is set.
-    FileNames = 9,
+    /// Per file: string id of the filename's stem: a wheel's name without
+    /// `-{python}-{abi}-{platform}.whl` (its tag set gives that back), an sdist's without
+    /// the extension its flags name (or the whole name when they name none). A release's
+    /// files usually share one stem.
+    FileNames = 8,
     /// Per file: one byte of `FILE_*` flags.
-    FileFlags = 10,
+    FileFlags = 9,
     /// Per file: size in bytes (`u64`, `NO_SIZE` if unknown).
-    FileSizes = 11,
+    FileSizes = 10,
     /// Per file: seconds after its release's upload time (`u32`, `NO_TIME_DELTA` if unknown).
-    FileTimes = 12,
+    FileTimes = 11,
     /// Per file: 0 for sdists, else 1 + the index of its `TagSetRec`.
-    FileTagSets = 13,
+    FileTagSets = 12,
     /// Per file: string id of the index's `data-requires-python` (0 = none).
-    FileRequiresPython = 14,
+    FileRequiresPython = 13,
     /// Per file: index of its `MetadataRec`.
-    FileMetadata = 15,
+    FileMetadata = 14,
     /// Per file: string id of the yank reason (0 = none).
-    FileYankedReasons = 16,
+    FileYankedReasons = 15,
     /// Per file: 0 to rebuild the files.pythonhosted.org URL from `UrlDigests`, else the
     /// string id of the full URL.
-    FileUrls = 17,
+    FileUrls = 16,
     /// 32-byte sha256 per file, in file order.
-    Sha256 = 18,
+    Sha256 = 17,
     /// 32-byte blake2b-256 per file (the `xx/yy/<60 hex>` path of files.pythonhosted.org);
     /// all zero when the file's URL is stored as a string instead.
-    UrlDigests = 19,
-    TagSets = 20,
-    Metadata = 21,
+    UrlDigests = 18,
+    TagSets = 19,
+    Metadata = 20,
     /// Requirement sets, varint-encoded back to back (see `data-format.md`); a set is
     /// referred to by its byte offset, and offset 0 holds the empty set.
-    ReqSets = 22,
+    ReqSets = 21,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 22] = [
+    pub const ALL: [SectionKind; 21] = [
         SectionKind::StrOffsets,
         SectionKind::StrBytes,
         SectionKind::ListOffsets,
@@ -117,7 +122,6 @@ impl SectionKind {
         SectionKind::Projects,
         SectionKind::ReleaseVersions,
         SectionKind::ReleaseTimes,
-        SectionKind::ReleaseFiles,
         SectionKind::FileNames,
         SectionKind::FileFlags,
         SectionKind::FileSizes,
@@ -147,7 +151,6 @@ impl SectionKind {
             SectionKind::Projects => "projects",
             SectionKind::ReleaseVersions => "release versions",
             SectionKind::ReleaseTimes => "release times",
-            SectionKind::ReleaseFiles => "release files",
             SectionKind::FileNames => "file names",
             SectionKind::FileFlags => "file flags",
             SectionKind::FileSizes => "file sizes",
@@ -222,23 +225,39 @@ pub struct SectionEntry {
     pub reserved1: U32,
 }
 
-/// Sorted by the bytes of the normalized name (so lookup is a binary search).
+/// Sorted by the bytes of the normalized name (so lookup is a binary search). Projects'
+/// release data and files are contiguous and in project order.
 #[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 pub struct ProjectRec {
     pub name: U32,
     pub display_name: U32,
-    pub first_release: U32,
     pub release_count: U32,
+    /// Index of the newest release's first file.
+    pub first_file: U32,
+    /// Byte offset of the project's releases in `ReleaseVersions`.
+    pub versions: U32,
+    /// Byte offset of the project's releases in `ReleaseTimes`.
+    pub times: U32,
 }
 
 /// `FileFlags` bits.
 pub const FILE_WHEEL: u8 = 1;
 pub const FILE_YANKED: u8 = 2;
-/// The filename is `stem-{python}-{abi}-{platform}.whl`, the tags being the file's tag set
-/// as written; `FileNames` then holds the stem, which all wheels of a release share.
-pub const FILE_DERIVED_NAME: u8 = 4;
-pub const FILE_FLAGS: u8 = FILE_WHEEL | FILE_YANKED | FILE_DERIVED_NAME;
+/// Bits 2..=4: an sdist's extension, 1 + its index in `SDIST_EXTENSIONS`; 0 = `FileNames`
+/// holds the whole filename.
+pub const FILE_EXT_SHIFT: u32 = 2;
+pub const FILE_EXT_MASK: u8 = 0b111 << FILE_EXT_SHIFT;
+pub const SDIST_EXTENSIONS: [&str; 6] = [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar"];
+pub const FILE_FLAGS: u8 = FILE_WHEEL | FILE_YANKED | FILE_EXT_MASK;
+
+/// The extension of an sdist filename as stored in its flags (0 = none of the known ones).
+pub fn sdist_extension_code(filename: &str) -> u8 {
+    SDIST_EXTENSIONS
+        .iter()
+        .position(|e| filename.len() > e.len() && filename.ends_with(e))
+        .map_or(0, |i| i as u8 + 1)
+}
 
 /// `FileTimes` value meaning "the index did not say".
 pub const NO_TIME_DELTA: u32 = u32::MAX;
@@ -307,12 +326,10 @@ pub fn operator_code(op: pep440_rs::Operator) -> u32 {
 pub fn record_len(kind: SectionKind) -> usize {
     use SectionKind as K;
     match kind {
-        K::StrBytes | K::FileFlags | K::ReqSets => 1,
+        K::StrBytes | K::ReleaseVersions | K::ReleaseTimes | K::FileFlags | K::ReqSets => 1,
         K::StrOffsets
         | K::ListOffsets
         | K::ListPool
-        | K::ReleaseVersions
-        | K::ReleaseFiles
         | K::FileNames
         | K::FileTimes
         | K::FileTagSets
@@ -320,7 +337,7 @@ pub fn record_len(kind: SectionKind) -> usize {
         | K::FileMetadata
         | K::FileYankedReasons
         | K::FileUrls => 4,
-        K::ReleaseTimes | K::FileSizes => 8,
+        K::FileSizes => 8,
         K::Projects => size_of::<ProjectRec>(),
         K::Sha256 | K::UrlDigests => 32,
         K::TagSets => size_of::<TagSetRec>(),
@@ -332,6 +349,15 @@ pub fn record_len(kind: SectionKind) -> usize {
 pub const REQ_HAS_MARKER: u64 = 1;
 pub const REQ_HAS_EXTRAS: u64 = 2;
 pub const REQ_SPECS_SHIFT: u32 = 2;
+
+/// Zigzag encoding of a signed difference (0, -1, 1, -2, ... → 0, 1, 2, 3, ...).
+pub fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+pub fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
 
 /// Appends `v` as an unsigned LEB128 varint.
 pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -434,9 +460,28 @@ mod tests {
     fn record_sizes_match_spec() {
         assert_eq!(size_of::<FixedHeader>(), FIXED_HEADER_LEN);
         assert_eq!(size_of::<SectionEntry>(), SECTION_ENTRY_LEN);
-        assert_eq!(size_of::<ProjectRec>(), 16);
+        assert_eq!(size_of::<ProjectRec>(), 24);
         assert_eq!(size_of::<TagSetRec>(), 12);
         assert_eq!(size_of::<MetadataRec>(), 40);
+    }
+
+    #[test]
+    fn varints_and_zigzag_round_trip() {
+        for v in [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            let mut rest = out.as_slice();
+            assert_eq!(get_varint(&mut rest), Some(v));
+            assert!(rest.is_empty());
+        }
+        // Overlong and truncated encodings are refused.
+        assert_eq!(get_varint(&mut [0x80, 0x00].as_slice()), None);
+        assert_eq!(get_varint(&mut [0x80].as_slice()), None);
+        for v in [0i64, -1, 1, i64::MIN, i64::MAX, -1_700_000_000] {
+            assert_eq!(unzigzag(zigzag(v)), v);
+        }
+        assert_eq!(zigzag(-1), 1);
+        assert_eq!(zigzag(1), 2);
     }
 
     #[test]

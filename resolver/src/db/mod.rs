@@ -26,7 +26,9 @@ use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 pub use error::DbError;
 pub use layout::SectionKind;
 pub use pep440_rs::Operator as Op;
-pub use view::{File, FileKind, MarkerId, Metadata, Project, Release, ReqSet, Requirement};
+pub use view::{
+    File, FileKind, MarkerId, Metadata, Project, Release, Releases, ReqSet, Requirement,
+};
 
 use layout::{Counts, FixedHeader, SectionEntry};
 
@@ -405,9 +407,6 @@ fn check_counts(sections: &[SectionInfo], c: &DbCounts) -> Result<(), DbError> {
         (SectionKind::StrOffsets, c.strings as u64 + 1),
         (SectionKind::ListOffsets, c.lists as u64 + 1),
         (SectionKind::Projects, c.projects as u64),
-        (SectionKind::ReleaseVersions, c.releases as u64),
-        (SectionKind::ReleaseTimes, c.releases as u64),
-        (SectionKind::ReleaseFiles, c.releases as u64 + 1),
         (SectionKind::FileNames, c.files as u64),
         (SectionKind::FileFlags, c.files as u64),
         (SectionKind::FileSizes, c.files as u64),

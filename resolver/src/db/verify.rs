@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
-use super::layout::{self, MetadataRec, ProjectRec, SectionEntry, SectionKind, TagSetRec};
+use super::layout::{self, MetadataRec, SectionEntry, SectionKind, TagSetRec};
 use super::{Database, DbError};
 
 fn bad<T>(msg: String) -> Result<T, DbError> {
@@ -267,30 +267,19 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
             bad(format!("{}: string id {id} out of range", what()))
         }
     };
-    let projects = db.records::<ProjectRec>(SectionKind::Projects);
-    let versions = db.u32s(SectionKind::ReleaseVersions);
-    let times = db.records::<zerocopy::little_endian::I64>(SectionKind::ReleaseTimes);
-    let file_offsets = db.u32s(SectionKind::ReleaseFiles);
-    if file_offsets.first().map(|o| o.get()) != Some(0)
-        || file_offsets.last().map(|o| o.get()) != Some(c.files)
-    {
-        return bad("release file offsets do not span the files".into());
-    }
-    if let Some(i) = file_offsets
-        .windows(2)
-        .position(|w| w[0].get() >= w[1].get())
-    {
-        return bad(format!(
-            "release {i} has no files or its file offsets decrease"
-        ));
-    }
-    let mut next_release = 0u64;
+    let versions_len = db.section(SectionKind::ReleaseVersions).len();
+    let times_len = db.section(SectionKind::ReleaseTimes).len();
+    // Where the next project's release streams and files must start: projects own
+    // contiguous, gap-free runs, so every byte of both streams belongs to one release.
+    let (mut at_versions, mut at_times, mut next_file) = (0usize, 0usize, 0u32);
+    let mut releases = 0u64;
     let mut prev_name: Option<&str> = None;
-    for (pi, p) in projects.iter().enumerate() {
+    for (pi, p) in db.projects().enumerate() {
+        let rec = *p.rec();
         let pwhat = || format!("project {pi}");
-        str_id(p.name.get(), &pwhat)?;
-        str_id(p.display_name.get(), &pwhat)?;
-        let name = db.string(p.name.get());
+        str_id(rec.name.get(), &pwhat)?;
+        str_id(rec.display_name.get(), &pwhat)?;
+        let name = p.name();
         let pwhat = || format!("project {pi} ({name:?})");
         if pinion_pep::ProjectName::new(name).map(|n| n.as_str() == name) != Ok(true) {
             return bad(format!("{}: name is not normalized", pwhat()));
@@ -299,18 +288,23 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
             return bad(format!("{}: name index not strictly sorted", pwhat()));
         }
         prev_name = Some(name);
-        if p.first_release.get() as u64 != next_release {
-            return bad(format!("{}: releases are not contiguous", pwhat()));
+        if rec.versions.get() as usize != at_versions
+            || rec.times.get() as usize != at_times
+            || rec.first_file.get() != next_file
+        {
+            return bad(format!(
+                "{}: release streams or files do not continue where the previous project's end",
+                pwhat()
+            ));
         }
-        next_release += p.release_count.get() as u64;
-        if next_release > versions.len() as u64 {
-            return bad(format!("{}: release range out of bounds", pwhat()));
-        }
+        let mut it = p.releases();
         let mut prev_version: Option<pep440_rs::Version> = None;
-        for ri in p.first_release.get()..next_release as u32 {
+        let mut count = 0u32;
+        for r in it.by_ref() {
+            let ri = count;
+            count += 1;
             let rwhat = || format!("{}, release {ri}", pwhat());
-            str_id(versions[ri as usize].get(), &rwhat)?;
-            let vs = db.string(versions[ri as usize].get());
+            let vs = r.version_str();
             let Ok(v) = vs.parse::<pep440_rs::Version>() else {
                 return bad(format!("{}: version {vs:?} is not PEP 440", rwhat()));
             };
@@ -318,24 +312,26 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
                 return bad(format!("{}: releases not newest-first at {vs}", rwhat()));
             }
             prev_version = Some(v);
-            let range = file_offsets[ri as usize].get()..file_offsets[ri as usize + 1].get();
+            let files: Vec<_> = r.files().collect();
+            if files.is_empty() || files.len() != r.file_count() as usize {
+                return bad(format!("{}: no files, or files out of range", rwhat()));
+            }
             let mut min_delta = layout::NO_TIME_DELTA;
             let mut prev_filename: Option<String> = None;
-            for fi in range {
+            for f in files {
+                let fi = f.index();
                 let fwhat = || format!("{}, file {fi}", rwhat());
                 file(db, fi, &fwhat)?;
-                let filename = super::view::file_at(db, fi).filename().into_owned();
+                let filename = f.filename().into_owned();
                 if prev_filename.as_ref().is_some_and(|p| *p >= filename) {
                     return bad(format!("{}: files not sorted by filename", fwhat()));
                 }
                 prev_filename = Some(filename);
                 min_delta = min_delta.min(db.col_u32(SectionKind::FileTimes, fi));
             }
-            let release_time = times[ri as usize].get();
-            let consistent = if release_time == layout::NO_TIME {
-                min_delta == layout::NO_TIME_DELTA
-            } else {
-                min_delta == 0
+            let consistent = match r.upload_time() {
+                None => min_delta == layout::NO_TIME_DELTA,
+                Some(_) => min_delta == 0,
             };
             if !consistent {
                 return bad(format!(
@@ -344,9 +340,27 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
                 ));
             }
         }
+        if count != rec.release_count.get() {
+            return bad(format!(
+                "{}: release streams are malformed after {count} of {} releases",
+                pwhat(),
+                rec.release_count.get()
+            ));
+        }
+        let (v_rest, t_rest) = it.rest();
+        at_versions = versions_len - v_rest;
+        at_times = times_len - t_rest;
+        next_file = it.next_file();
+        releases += u64::from(count);
     }
-    if next_release != versions.len() as u64 {
-        return bad("some releases belong to no project".into());
+    if at_versions != versions_len || at_times != times_len {
+        return bad("release streams hold bytes no project owns".into());
+    }
+    if next_file != c.files || releases != u64::from(c.releases) {
+        return bad(format!(
+            "projects own {releases} releases and {next_file} files, header says {} and {}",
+            c.releases, c.files
+        ));
     }
     Ok(())
 }
@@ -380,15 +394,16 @@ fn file(db: &Database, fi: u32, what: &dyn Fn() -> String) -> Result<(), DbError
         return bad(format!("{}: unknown flag bits", what()));
     }
     let wheel = flags & layout::FILE_WHEEL != 0;
+    let ext = (flags & layout::FILE_EXT_MASK) >> layout::FILE_EXT_SHIFT;
+    if (wheel && ext != 0) || usize::from(ext) > layout::SDIST_EXTENSIONS.len() {
+        return bad(format!("{}: bad sdist extension code {ext}", what()));
+    }
     let tagset = col(SectionKind::FileTagSets);
     if wheel != (tagset != 0) || tagset > c.tagsets {
         return bad(format!(
             "{}: tag set does not match the file kind or is out of range",
             what()
         ));
-    }
-    if flags & layout::FILE_DERIVED_NAME != 0 && !wheel {
-        return bad(format!("{}: only wheel names can be derived", what()));
     }
     let digest = &db.records::<[u8; 32]>(SectionKind::UrlDigests)[fi as usize];
     if (col(SectionKind::FileUrls) == 0) == (*digest == [0; 32]) {

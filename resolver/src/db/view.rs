@@ -116,17 +116,91 @@ impl<'a> Project<'a> {
         self.db.string(self.rec.display_name.get())
     }
 
-    /// Releases, newest first by PEP 440 order (stored pre-sorted).
-    pub fn releases(
-        &self,
-    ) -> impl ExactSizeIterator<Item = Release<'a>> + DoubleEndedIterator + use<'a> {
+    /// Releases, newest first by PEP 440 order (stored pre-sorted), decoded front to back
+    /// from the project's release streams. A malformed stream (only possible in a database
+    /// that fails `verify`) ends early instead of panicking.
+    pub fn releases(&self) -> Releases<'a> {
         let db = self.db;
-        db.clamped(
-            SectionKind::ReleaseVersions,
-            self.rec.first_release.get(),
-            self.rec.release_count.get(),
-        )
-        .map(move |index| Release { db, index })
+        let at = |kind, offset: u32| db.section(kind).get(offset as usize..).unwrap_or(&[]);
+        Releases {
+            db,
+            versions: at(SectionKind::ReleaseVersions, self.rec.versions.get()),
+            times: at(SectionKind::ReleaseTimes, self.rec.times.get()),
+            prev_time: 0,
+            next_file: self.rec.first_file.get(),
+            remaining: self.rec.release_count.get(),
+        }
+    }
+
+    pub(super) fn rec(&self) -> &ProjectRec {
+        &self.rec
+    }
+}
+
+/// Iterator over a project's releases.
+pub struct Releases<'a> {
+    db: &'a Database,
+    versions: &'a [u8],
+    times: &'a [u8],
+    prev_time: i64,
+    next_file: u32,
+    remaining: u32,
+}
+
+impl<'a> Releases<'a> {
+    /// Bytes left in the (versions, times) streams; `verify` checks that each project ends
+    /// exactly where the next begins.
+    pub(super) fn rest(&self) -> (usize, usize) {
+        (self.versions.len(), self.times.len())
+    }
+
+    pub(super) fn next_file(&self) -> u32 {
+        self.next_file
+    }
+
+    fn decode(&mut self) -> Option<Release<'a>> {
+        let len = layout::get_varint_u32(&mut self.versions)? as usize;
+        let (version, rest) = self.versions.split_at_checked(len)?;
+        self.versions = rest;
+        let version = std::str::from_utf8(version).ok()?;
+        let file_count = layout::get_varint_u32(&mut self.versions)?;
+        let upload_time = match layout::get_varint(&mut self.times)? {
+            0 => None,
+            v => {
+                let t = self.prev_time.checked_add(layout::unzigzag(v - 1))?;
+                self.prev_time = t;
+                Some(t)
+            }
+        };
+        let first_file = self.next_file;
+        self.next_file = first_file.checked_add(file_count)?;
+        Some(Release {
+            db: self.db,
+            version,
+            upload_time,
+            first_file,
+            file_count,
+        })
+    }
+}
+
+impl<'a> Iterator for Releases<'a> {
+    type Item = Release<'a>;
+
+    fn next(&mut self) -> Option<Release<'a>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let release = self.decode();
+        if release.is_none() {
+            self.remaining = 0;
+        }
+        release
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.remaining as usize))
     }
 }
 
@@ -141,13 +215,15 @@ impl std::fmt::Debug for Project<'_> {
 #[derive(Clone, Copy)]
 pub struct Release<'a> {
     db: &'a Database,
-    index: u32,
+    version: &'a str,
+    upload_time: Option<i64>,
+    first_file: u32,
+    file_count: u32,
 }
 
 impl<'a> Release<'a> {
     pub fn version_str(&self) -> &'a str {
-        self.db
-            .string(self.db.col_u32(SectionKind::ReleaseVersions, self.index))
+        self.version
     }
 
     pub fn version(&self) -> Result<pep440_rs::Version, pep440_rs::VersionParseError> {
@@ -156,12 +232,7 @@ impl<'a> Release<'a> {
 
     /// Earliest upload time of the release's files (unix seconds).
     pub fn upload_time(&self) -> Option<i64> {
-        let t = self
-            .db
-            .records::<zerocopy::little_endian::I64>(SectionKind::ReleaseTimes)
-            .get(self.index as usize)
-            .map_or(layout::NO_TIME, |t| t.get());
-        (t != layout::NO_TIME).then_some(t)
+        self.upload_time
     }
 
     /// True when every file of the release is yanked.
@@ -177,13 +248,15 @@ impl<'a> Release<'a> {
         self.files().find_map(|f| f.yanked_reason())
     }
 
+    pub(super) fn file_count(&self) -> u32 {
+        self.file_count
+    }
+
     /// Files sorted by filename.
     pub fn files(&self) -> impl ExactSizeIterator<Item = File<'a>> + use<'a> {
         let db = self.db;
-        let first = db.col_u32(SectionKind::ReleaseFiles, self.index);
-        let end = db.col_u32(SectionKind::ReleaseFiles, self.index.saturating_add(1));
-        let release_time = self.upload_time();
-        db.clamped(SectionKind::FileNames, first, end.saturating_sub(first))
+        let release_time = self.upload_time;
+        db.clamped(SectionKind::FileNames, self.first_file, self.file_count)
             .map(move |index| File {
                 db,
                 index,
@@ -206,23 +279,6 @@ pub enum FileKind {
     Sdist,
 }
 
-/// File `index` with its release's upload time, for `verify`.
-pub(super) fn file_at(db: &Database, index: u32) -> File<'_> {
-    let release = db
-        .u32s(SectionKind::ReleaseFiles)
-        .partition_point(|o| o.get() <= index)
-        .saturating_sub(1);
-    File {
-        db,
-        index,
-        release_time: Release {
-            db,
-            index: release as u32,
-        }
-        .upload_time(),
-    }
-}
-
 #[derive(Clone, Copy)]
 pub struct File<'a> {
     db: &'a Database,
@@ -243,19 +299,29 @@ impl<'a> File<'a> {
         self.db.col_u32(kind, self.index)
     }
 
+    pub(super) fn index(&self) -> u32 {
+        self.index
+    }
+
     pub fn filename(&self) -> Cow<'a, str> {
-        let stored = self.db.string(self.col(SectionKind::FileNames));
-        if self.flags() & layout::FILE_DERIVED_NAME == 0 {
-            return Cow::Borrowed(stored);
+        let stem = self.db.string(self.col(SectionKind::FileNames));
+        let flags = self.flags();
+        // Names are stored as stems so that a release's files share one string.
+        if flags & layout::FILE_WHEEL != 0 {
+            let t = self.tags();
+            let db = self.db;
+            return Cow::Owned(format!(
+                "{stem}-{}-{}-{}.whl",
+                db.string(t.python.get()),
+                db.string(t.abi.get()),
+                db.string(t.platform.get())
+            ));
         }
-        let t = self.tags();
-        let db = self.db;
-        Cow::Owned(format!(
-            "{stored}-{}-{}-{}.whl",
-            db.string(t.python.get()),
-            db.string(t.abi.get()),
-            db.string(t.platform.get())
-        ))
+        let code = (flags & layout::FILE_EXT_MASK) >> layout::FILE_EXT_SHIFT;
+        match layout::SDIST_EXTENSIONS.get(usize::from(code).wrapping_sub(1)) {
+            Some(ext) => Cow::Owned(format!("{stem}{ext}")),
+            None => Cow::Borrowed(stem),
+        }
     }
 
     /// Download URL; rebuilt from the stored blake2b digest for files.pythonhosted.org.

@@ -15,8 +15,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, TagSetRec};
 use resolver::db::Database;
+use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, TagSetRec};
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
@@ -246,7 +246,6 @@ fn sizes(db: &Database) -> Result<()> {
     for p in recs::<ProjectRec>(db, K::Projects) {
         dep_strings.extend([p.name.get(), p.display_name.get()]);
     }
-    dep_strings.extend(col(K::ReleaseVersions));
     for p in db.projects() {
         for r in p.releases() {
             for f in r.files() {
@@ -276,7 +275,6 @@ fn sizes(db: &Database) -> Result<()> {
         K::Projects,
         K::ReleaseVersions,
         K::ReleaseTimes,
-        K::ReleaseFiles,
         K::FileMetadata,
         K::Metadata,
         K::ReqSets,
@@ -294,32 +292,21 @@ fn sizes(db: &Database) -> Result<()> {
     println!(
         "sum of the buckets and the URL digests: {tar_len} bytes (sections gzipped one by one)"
     );
-    let emulated = pypi_deps_db::emulate(db);
-    let part = |dir: &str| -> (Vec<u8>, usize) {
-        let mut stream = Vec::new();
-        let mut separately = 0;
-        for (name, bytes) in emulated.files.range(format!("{dir}/")..format!("{dir}0")) {
-            let _ = name;
-            stream.extend_from_slice(bytes);
-            separately += gz_len(bytes);
-        }
-        (stream, separately)
-    };
-    let ((sdist, sdist_sep), (wheel, wheel_sep)) = (part("sdist"), part("wheel"));
-    let (sg, wg) = (gz_len(&sdist), gz_len(&wheel));
-    let (sdist_versions, wheel_files) = (emulated.sdist_versions, emulated.wheel_files);
+    let e = pypi_deps_db::emulate(db);
+    let (sg, wg) = (e.sdist_gz, e.wheel_gz);
+    let (sdist_versions, wheel_files) = (e.sdist_versions, e.wheel_files);
     println!(
         "pypi-deps-db layout, same releases ({} bucket files, {} bytes of JSON), gzip -9 as one stream: sdist {sg} bytes ({:.1} B/version over {sdist_versions}), wheel {wg} bytes ({:.1} B/file over {wheel_files}); each bucket file gzipped alone: {} bytes",
-        emulated.files.len(),
-        sdist.len() + wheel.len(),
+        e.bucket_files,
+        e.json_bytes,
         sg as f64 / sdist_versions.max(1) as f64,
         wg as f64 / wheel_files.max(1) as f64,
-        sdist_sep + wheel_sep
+        e.separately_gz
     );
     println!(
         "ratio pinion dependency data / pypi-deps-db JSON: 1/{:.1} (one gzip stream), 1/{:.1} (per bucket file)",
         (sg + wg) as f64 / dep_gz.max(1) as f64,
-        (sdist_sep + wheel_sep) as f64 / dep_gz.max(1) as f64
+        e.separately_gz as f64 / dep_gz.max(1) as f64
     );
     // The figures for the real 2023 pypi-deps-db: ~11 B per sdist version, ~15 B
     // per wheel file, as its per-bucket .json.gz files.

@@ -17,13 +17,22 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use resolver::db::{Database, FileKind, ReqSet};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+/// Sizes of the emulated JSON, gzip -9.
 pub struct Emulated {
-    /// Bucket file name (`sdist/00.json`, ...) → contents.
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub bucket_files: usize,
+    pub json_bytes: usize,
+    /// sdist and wheel parts, each as one gzip stream over its bucket files in order (as a
+    /// tarball of the repository would compress them).
+    pub sdist_gz: usize,
+    pub wheel_gz: usize,
+    /// Every bucket file gzipped on its own.
+    pub separately_gz: usize,
     pub sdist_versions: usize,
     pub wheel_files: usize,
 }
@@ -92,86 +101,110 @@ fn wheel_data(m: resolver::db::Metadata<'_>) -> Value {
     Value::Object(data)
 }
 
+/// Builds the JSON one bucket at a time, so memory stays at one 256th of the data even for
+/// the full-scale synthetic universe.
 pub fn emulate(db: &Database) -> Emulated {
-    let mut sdist: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    let mut wheel: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    let (mut sdist_versions, mut wheel_files) = (0, 0);
+    let mut buckets: BTreeMap<String, Vec<resolver::db::Project<'_>>> = BTreeMap::new();
     for p in db.projects() {
-        let (mut versions, mut seen_sdist) = (Map::new(), Vec::<(Value, String)>::new());
-        let mut by_tag: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-        let mut seen_wheel: BTreeMap<String, Vec<(Value, String)>> = BTreeMap::new();
-        // Oldest first, as the crawler appended them.
-        for r in p.releases().rev() {
-            let version = r.version_str().to_string();
-            if let Some(f) = r.files().find(|f| f.kind() == FileKind::Sdist) {
-                sdist_versions += 1;
-                let data = sdist_data(f.metadata());
-                let entry = match seen_sdist.iter().find(|(d, _)| *d == data) {
-                    Some((_, v)) => json!(v),
-                    None => {
-                        seen_sdist.push((data.clone(), version.clone()));
-                        let mut per_py = Map::new();
-                        per_py.insert(PYVERS[0].into(), data);
-                        for py in &PYVERS[1..] {
-                            per_py.insert((*py).into(), json!(PYVERS[0]));
-                        }
-                        Value::Object(per_py)
-                    }
-                };
-                versions.insert(version.clone(), entry);
+        buckets.entry(bucket(p.name())).or_default().push(p);
+    }
+    let gz = || GzEncoder::new(Vec::new(), Compression::new(9));
+    let (mut sdist_stream, mut wheel_stream) = (gz(), gz());
+    let mut e = Emulated {
+        bucket_files: 0,
+        json_bytes: 0,
+        sdist_gz: 0,
+        wheel_gz: 0,
+        separately_gz: 0,
+        sdist_versions: 0,
+        wheel_files: 0,
+    };
+    for projects in buckets.values() {
+        let (mut sdist, mut wheel) = (Map::new(), Map::new());
+        for p in projects {
+            let (s, w) = project(*p, &mut e);
+            if !s.is_empty() {
+                sdist.insert(p.name().to_string(), Value::Object(s));
             }
-            for f in r.files().filter(|f| f.kind() == FileKind::Wheel) {
-                wheel_files += 1;
-                let tag = f.python_tags().collect::<Vec<_>>().join(".");
-                let filename = f.filename().into_owned();
-                let data = wheel_data(f.metadata());
-                let seen = seen_wheel.entry(tag.clone()).or_default();
-                let entry = match seen.iter().find(|(d, _)| *d == data) {
-                    Some((_, at)) => json!(at),
-                    None => {
-                        seen.push((data.clone(), format!("{version}@{filename}")));
-                        data
-                    }
-                };
-                by_tag
-                    .entry(tag)
-                    .or_default()
-                    .entry(version.clone())
-                    .or_insert_with(|| Value::Object(Map::new()))
-                    .as_object_mut()
-                    .expect("inserted as an object")
-                    .insert(filename, entry);
+            if !w.is_empty() {
+                wheel.insert(p.name().to_string(), Value::Object(w));
             }
         }
-        if !versions.is_empty() {
-            sdist.insert(p.name().to_string(), versions);
-        }
-        if !by_tag.is_empty() {
-            let tags: Map<String, Value> = by_tag
-                .into_iter()
-                .map(|(k, v)| (k, Value::Object(v)))
-                .collect();
-            wheel.insert(p.name().to_string(), tags);
+        for (part, stream) in [(sdist, &mut sdist_stream), (wheel, &mut wheel_stream)] {
+            if part.is_empty() {
+                continue;
+            }
+            let mut json =
+                serde_json::to_vec_pretty(&Value::Object(part)).expect("JSON serializes");
+            json.push(b'\n');
+            stream.write_all(&json).expect("writing to memory");
+            let mut alone = gz();
+            alone.write_all(&json).expect("writing to memory");
+            e.separately_gz += alone.finish().expect("writing to memory").len();
+            e.json_bytes += json.len();
+            e.bucket_files += 1;
         }
     }
-    let mut files = BTreeMap::new();
-    for (dir, data) in [("sdist", sdist), ("wheel", wheel)] {
-        let mut buckets: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-        for (name, v) in data {
-            buckets
-                .entry(bucket(&name))
+    e.sdist_gz = sdist_stream.finish().expect("writing to memory").len();
+    e.wheel_gz = wheel_stream.finish().expect("writing to memory").len();
+    e
+}
+
+/// One project's sdist and wheel objects.
+fn project(
+    p: resolver::db::Project<'_>,
+    e: &mut Emulated,
+) -> (Map<String, Value>, Map<String, Value>) {
+    let (mut versions, mut seen_sdist) = (Map::new(), Vec::<(Value, String)>::new());
+    let mut by_tag: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut seen_wheel: BTreeMap<String, Vec<(Value, String)>> = BTreeMap::new();
+    let releases: Vec<_> = p.releases().collect();
+    // Oldest first, as the crawler appended them.
+    for r in releases.into_iter().rev() {
+        let version = r.version_str().to_string();
+        if let Some(f) = r.files().find(|f| f.kind() == FileKind::Sdist) {
+            e.sdist_versions += 1;
+            let data = sdist_data(f.metadata());
+            let entry = match seen_sdist.iter().find(|(d, _)| *d == data) {
+                Some((_, v)) => json!(v),
+                None => {
+                    seen_sdist.push((data.clone(), version.clone()));
+                    let mut per_py = Map::new();
+                    per_py.insert(PYVERS[0].into(), data);
+                    for py in &PYVERS[1..] {
+                        per_py.insert((*py).into(), json!(PYVERS[0]));
+                    }
+                    Value::Object(per_py)
+                }
+            };
+            versions.insert(version.clone(), entry);
+        }
+        for f in r.files().filter(|f| f.kind() == FileKind::Wheel) {
+            e.wheel_files += 1;
+            let tag = f.python_tags().collect::<Vec<_>>().join(".");
+            let filename = f.filename().into_owned();
+            let data = wheel_data(f.metadata());
+            let seen = seen_wheel.entry(tag.clone()).or_default();
+            let entry = match seen.iter().find(|(d, _)| *d == data) {
+                Some((_, at)) => json!(at),
+                None => {
+                    seen.push((data.clone(), format!("{version}@{filename}")));
+                    data
+                }
+            };
+            if let Value::Object(files) = by_tag
+                .entry(tag)
                 .or_default()
-                .insert(name, Value::Object(v));
-        }
-        for (b, map) in buckets {
-            let mut out = serde_json::to_vec_pretty(&Value::Object(map)).expect("JSON serializes");
-            out.write_all(b"\n").expect("writing to memory");
-            files.insert(format!("{dir}/{b}.json"), out);
+                .entry(version.clone())
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                files.insert(filename, entry);
+            }
         }
     }
-    Emulated {
-        files,
-        sdist_versions,
-        wheel_files,
-    }
+    let tags = by_tag
+        .into_iter()
+        .map(|(k, v)| (k, Value::Object(v)))
+        .collect();
+    (versions, tags)
 }
