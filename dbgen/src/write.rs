@@ -234,6 +234,45 @@ fn wheel_stem<'a>(filename: &'a str, w: &WheelFilename) -> Option<&'a str> {
     filename.strip_suffix(&suffix)
 }
 
+/// A kept file, with its parsed name when it is a wheel.
+type Kept<'f> = (&'f model::File, Option<WheelFilename>);
+
+/// The stem stored for a file and its sdist extension code (see `layout::FILE_EXT_SHIFT`).
+fn stem<'f>(f: &'f model::File, wheel: Option<&WheelFilename>) -> (&'f str, u8) {
+    if let Some(w) = wheel {
+        let stem = wheel_stem(&f.filename, w)
+            .expect("classify() keeps only wheels whose names end with their tags");
+        return (stem, 0);
+    }
+    match layout::sdist_extension_code(&f.filename) {
+        0 => (&f.filename, 0),
+        code => {
+            let ext = layout::SDIST_EXTENSIONS[usize::from(code) - 1];
+            (&f.filename[..f.filename.len() - ext.len()], code)
+        }
+    }
+}
+
+/// The project's most common stem prefix: what precedes `-{version}` in its files' stems
+/// (ties go to the byte-wise smallest, for determinism). Files whose stem is
+/// `{prefix}-{version}` then store no stem string at all.
+fn stem_prefix(releases: &[(String, Vec<Kept<'_>>)]) -> Option<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (version, files) in releases {
+        let suffix = format!("-{version}");
+        for (f, wheel) in files {
+            if let Some(prefix) = stem(f, wheel.as_ref()).0.strip_suffix(&suffix) {
+                *counts.entry(prefix).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(p, _)| !p.is_empty())
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(p, _)| p.to_string())
+}
+
 impl Writer {
     pub fn new() -> Writer {
         let empty_set = vec![0u8];
@@ -298,13 +337,21 @@ impl Writer {
                 });
             }
         }
+        let mut kept = Vec::with_capacity(releases.len());
+        for (version, r) in releases {
+            if let Some(files) = self.classify(p, r)? {
+                kept.push((version.to_string(), files));
+            }
+        }
+        let prefix = stem_prefix(&kept);
         let first_release = self.releases.count;
         let first_file = to_u32(self.files.names.len(), "file count")?;
         let versions = to_u32(self.releases.versions.len(), "release versions")?;
         let times = to_u32(self.releases.times.len(), "release times")?;
+        let stem_prefix = self.strings.opt(prefix.as_deref())?;
         self.releases.prev_time = 0;
-        for (version, r) in releases {
-            self.release(p, &version, r)?;
+        for (version, files) in &kept {
+            self.release(version, files, prefix.as_deref())?;
         }
         let release_count = to_u32(
             usize::try_from(self.releases.count - first_release).unwrap_or(usize::MAX),
@@ -317,18 +364,20 @@ impl Writer {
             first_file: U32::new(first_file),
             versions: U32::new(versions),
             times: U32::new(times),
+            stem_prefix: U32::new(stem_prefix),
+            reserved: U32::new(0),
         });
         Ok(())
     }
 
-    fn release(
+    /// The files of `r` the database keeps, sorted by filename (with what was dropped
+    /// counted), or `None` when none is kept.
+    fn classify<'f>(
         &mut self,
         p: &model::Project,
-        version: &Version,
-        r: &model::Release,
-    ) -> Result<(), WriteError> {
-        let mut files: Vec<(&model::File, Option<WheelFilename>)> =
-            Vec::with_capacity(r.files.len());
+        r: &'f model::Release,
+    ) -> Result<Option<Vec<Kept<'f>>>, WriteError> {
+        let mut files: Vec<Kept<'f>> = Vec::with_capacity(r.files.len());
         for f in &r.files {
             match f.kind {
                 FileKind::Other => self.stats.dropped_other += 1,
@@ -348,7 +397,7 @@ impl Writer {
         }
         if files.is_empty() {
             self.stats.dropped_empty_releases += 1;
-            return Ok(());
+            return Ok(None);
         }
         files.sort_by(|a, b| a.0.filename.cmp(&b.0.filename));
         for pair in files.windows(2) {
@@ -359,6 +408,15 @@ impl Writer {
                 });
             }
         }
+        Ok(Some(files))
+    }
+
+    fn release(
+        &mut self,
+        version: &str,
+        files: &[Kept<'_>],
+        stem_prefix: Option<&str>,
+    ) -> Result<(), WriteError> {
         let upload_time = files.iter().filter_map(|(f, _)| f.upload_time).min();
         let time_code = match upload_time {
             None => 0,
@@ -370,12 +428,12 @@ impl Writer {
                     filename: files[0].0.filename.clone(),
                 })?,
         };
-        for (f, wheel) in &files {
-            self.file(f, wheel.as_ref(), upload_time)?;
+        let implied = stem_prefix.map(|p| format!("{p}-{version}"));
+        for (f, wheel) in files {
+            self.file(f, wheel.as_ref(), upload_time, implied.as_deref())?;
         }
         self.stats.files_kept += files.len() as u64;
         let rel = &mut self.releases;
-        let version = version.to_string();
         layout::put_varint(&mut rel.versions, version.len() as u64);
         rel.versions.extend_from_slice(version.as_bytes());
         layout::put_varint(&mut rel.versions, files.len() as u64);
@@ -392,21 +450,16 @@ impl Writer {
         f: &model::File,
         wheel: Option<&WheelFilename>,
         release_time: Option<i64>,
+        implied_stem: Option<&str>,
     ) -> Result<(), WriteError> {
         let (url, digest) = match layout::pythonhosted_digest(&f.url, &f.filename) {
             Some(d) => (0, d),
             None => (self.strings.id(&f.url)?, [0; 32]),
         };
         let mut flags = if f.yanked { layout::FILE_YANKED } else { 0 };
-        let (mut name, mut tagset) = (f.filename.as_str(), 0);
-        if wheel.is_none() {
-            let code = layout::sdist_extension_code(&f.filename);
-            if code != 0 {
-                let ext = layout::SDIST_EXTENSIONS[usize::from(code) - 1];
-                name = &f.filename[..f.filename.len() - ext.len()];
-                flags |= code << layout::FILE_EXT_SHIFT;
-            }
-        }
+        let (name, code) = stem(f, wheel);
+        flags |= code << layout::FILE_EXT_SHIFT;
+        let mut tagset = 0;
         if let Some(w) = wheel {
             flags |= layout::FILE_WHEEL;
             let tags = [
@@ -414,8 +467,6 @@ impl Writer {
                 w.abi_tags.join("."),
                 w.platform_tags.join("."),
             ];
-            name = wheel_stem(&f.filename, w)
-                .expect("release() keeps only wheels whose names end with their tags");
             let key = [
                 self.strings.id(&tags[0])?,
                 self.strings.id(&tags[1])?,
@@ -446,7 +497,12 @@ impl Writer {
         };
         let metadata = self.metadata(f.metadata.as_ref())?;
         let c = &mut self.files;
-        c.names.push(U32::new(self.strings.id(name)?));
+        let name = if implied_stem == Some(name) {
+            0
+        } else {
+            self.strings.id(name)?
+        };
+        c.names.push(U32::new(name));
         c.flags.push(flags);
         c.sizes.push(U64::new(f.size.unwrap_or(layout::NO_SIZE)));
         c.times.push(U32::new(time));

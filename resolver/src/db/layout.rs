@@ -81,8 +81,8 @@ pub enum SectionKind {
     ReleaseTimes = 7,
     /// Per file: string id of the filename's stem: a wheel's name without
     /// `-{python}-{abi}-{platform}.whl` (its tag set gives that back), an sdist's without
-    /// the extension its flags name (or the whole name when they name none). A release's
-    /// files usually share one stem.
+    /// the extension its flags name (or the whole name when they name none). 0 = the stem
+    /// is implied: `{project stem_prefix}-{release version}`, true of most files.
     FileNames = 8,
     /// Per file: one byte of `FILE_*` flags.
     FileFlags = 9,
@@ -239,6 +239,10 @@ pub struct ProjectRec {
     pub versions: U32,
     /// Byte offset of the project's releases in `ReleaseTimes`.
     pub times: U32,
+    /// String id of the prefix of its files' implied stems (`FileNames` entry 0): the stem
+    /// is `{stem_prefix}-{release version}`, as in `requests-2.32.3`.
+    pub stem_prefix: U32,
+    pub reserved: U32,
 }
 
 /// `FileFlags` bits.
@@ -460,7 +464,7 @@ mod tests {
     fn record_sizes_match_spec() {
         assert_eq!(size_of::<FixedHeader>(), FIXED_HEADER_LEN);
         assert_eq!(size_of::<SectionEntry>(), SECTION_ENTRY_LEN);
-        assert_eq!(size_of::<ProjectRec>(), 24);
+        assert_eq!(size_of::<ProjectRec>(), 32);
         assert_eq!(size_of::<TagSetRec>(), 12);
         assert_eq!(size_of::<MetadataRec>(), 40);
     }

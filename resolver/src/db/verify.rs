@@ -279,6 +279,10 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
         let pwhat = || format!("project {pi}");
         str_id(rec.name.get(), &pwhat)?;
         str_id(rec.display_name.get(), &pwhat)?;
+        str_id(rec.stem_prefix.get(), &pwhat)?;
+        if rec.reserved.get() != 0 {
+            return bad(format!("{}: reserved field is not zero", pwhat()));
+        }
         let name = p.name();
         let pwhat = || format!("project {pi} ({name:?})");
         if pinion_pep::ProjectName::new(name).map(|n| n.as_str() == name) != Ok(true) {
@@ -322,6 +326,12 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
                 let fi = f.index();
                 let fwhat = || format!("{}, file {fi}", rwhat());
                 file(db, fi, &fwhat)?;
+                if db.col_u32(SectionKind::FileNames, fi) == 0 && rec.stem_prefix.get() == 0 {
+                    return bad(format!(
+                        "{}: implied filename stem, but the project has no stem prefix",
+                        fwhat()
+                    ));
+                }
                 let filename = f.filename().into_owned();
                 if prev_filename.as_ref().is_some_and(|p| *p >= filename) {
                     return bad(format!("{}: files not sorted by filename", fwhat()));
@@ -382,9 +392,6 @@ fn file(db: &Database, fi: u32, what: &dyn Fn() -> String) -> Result<(), DbError
                 kind.name()
             ));
         }
-    }
-    if col(SectionKind::FileNames) == 0 {
-        return bad(format!("{}: empty filename", what()));
     }
     if col(SectionKind::FileMetadata) >= c.metadata {
         return bad(format!("{}: metadata id out of range", what()));

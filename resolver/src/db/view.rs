@@ -124,6 +124,7 @@ impl<'a> Project<'a> {
         let at = |kind, offset: u32| db.section(kind).get(offset as usize..).unwrap_or(&[]);
         Releases {
             db,
+            stem_prefix: db.string(self.rec.stem_prefix.get()),
             versions: at(SectionKind::ReleaseVersions, self.rec.versions.get()),
             times: at(SectionKind::ReleaseTimes, self.rec.times.get()),
             prev_time: 0,
@@ -140,6 +141,7 @@ impl<'a> Project<'a> {
 /// Iterator over a project's releases.
 pub struct Releases<'a> {
     db: &'a Database,
+    stem_prefix: &'a str,
     versions: &'a [u8],
     times: &'a [u8],
     prev_time: i64,
@@ -176,6 +178,7 @@ impl<'a> Releases<'a> {
         self.next_file = first_file.checked_add(file_count)?;
         Some(Release {
             db: self.db,
+            stem_prefix: self.stem_prefix,
             version,
             upload_time,
             first_file,
@@ -215,6 +218,7 @@ impl std::fmt::Debug for Project<'_> {
 #[derive(Clone, Copy)]
 pub struct Release<'a> {
     db: &'a Database,
+    stem_prefix: &'a str,
     version: &'a str,
     upload_time: Option<i64>,
     first_file: u32,
@@ -254,14 +258,9 @@ impl<'a> Release<'a> {
 
     /// Files sorted by filename.
     pub fn files(&self) -> impl ExactSizeIterator<Item = File<'a>> + use<'a> {
-        let db = self.db;
-        let release_time = self.upload_time;
+        let (db, release) = (self.db, *self);
         db.clamped(SectionKind::FileNames, self.first_file, self.file_count)
-            .map(move |index| File {
-                db,
-                index,
-                release_time,
-            })
+            .map(move |index| File { db, index, release })
     }
 }
 
@@ -283,7 +282,8 @@ pub enum FileKind {
 pub struct File<'a> {
     db: &'a Database,
     index: u32,
-    release_time: Option<i64>,
+    /// The file's release: the base of its upload time and of its implied stem.
+    release: Release<'a>,
 }
 
 impl<'a> File<'a> {
@@ -304,7 +304,13 @@ impl<'a> File<'a> {
     }
 
     pub fn filename(&self) -> Cow<'a, str> {
-        let stem = self.db.string(self.col(SectionKind::FileNames));
+        let stem = match self.col(SectionKind::FileNames) {
+            0 => Cow::Owned(format!(
+                "{}-{}",
+                self.release.stem_prefix, self.release.version
+            )),
+            id => Cow::Borrowed(self.db.string(id)),
+        };
         let flags = self.flags();
         // Names are stored as stems so that a release's files share one string.
         if flags & layout::FILE_WHEEL != 0 {
@@ -320,7 +326,7 @@ impl<'a> File<'a> {
         let code = (flags & layout::FILE_EXT_MASK) >> layout::FILE_EXT_SHIFT;
         match layout::SDIST_EXTENSIONS.get(usize::from(code).wrapping_sub(1)) {
             Some(ext) => Cow::Owned(format!("{stem}{ext}")),
-            None => Cow::Borrowed(stem),
+            None => stem,
         }
     }
 
@@ -395,7 +401,7 @@ impl<'a> File<'a> {
         if delta == layout::NO_TIME_DELTA {
             return None;
         }
-        self.release_time?.checked_add(i64::from(delta))
+        self.release.upload_time?.checked_add(i64::from(delta))
     }
 
     pub fn yanked(&self) -> bool {
