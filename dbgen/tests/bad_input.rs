@@ -98,7 +98,9 @@ fn structural_damage_behind_valid_checksums_is_caught() {
             .range
             .start
     };
-    let cases: [(&str, SectionKind, fn(u8) -> u8, &str); 5] = [
+    /// (what, section, how its first byte is damaged, expected words in the error)
+    type Case = (&'static str, SectionKind, fn(u8) -> u8, &'static str);
+    let cases: [Case; 5] = [
         (
             "first release time unknown",
             SectionKind::ReleaseTimes,
