@@ -97,7 +97,7 @@ fails_with cases/errors.nix unknown-default-provider 'providers._default = "pip"
 fails_with cases/errors.nix missing-requirements 'missing argument `requirements`'
 fails_with cases/errors.nix requirements-not-string '`requirements` must be a string' 'got a list'
 fails_with cases/errors.nix unknown-argument 'unknown argument(s) requirement' 'valid arguments are'
-fails_with cases/errors.nix unresolvable 'definitely-not-on-pypi is not in the database' 'pinion-lock.nix.drv'
+fails_with cases/errors.nix unresolvable 'definitely-not-on-pypi is not in the database' 'pinion-lock.json.drv'
 fails_with cases/errors.nix wrong-db-hash 'wrong hash for the database file' 'actual   sha256 = "' 'Change the sha256 in the db argument'
 fails_with cases/errors.nix missing-db 'does not exist' 'db = pkgs.fetchurl'
 fails_with cases/errors.nix lock-wrong-python 'resolved for Python 3.10.4 but python is 3.11.2'
@@ -169,6 +169,36 @@ if ev -E "{ db }: (import ./common.nix { inherit db; }).pinion.resolve { require
 elif grep -q "but its manifest says" "$work/err"; then
   ok "DB tarball with a wrong manifest sha256: refused with a clear message"
 else bad "DB tarball with a wrong manifest sha256" "$(cat "$work/err")"; fi
+
+section "what real nixpkgs does (stand-in, issue 11)"
+mkdir -p "$work/fx"
+serve "$work/fx"
+if python3 "$here/make-fixtures.py" "$work/fx" "http://127.0.0.1:$port" 2>"$work/err"; then
+  fxlock="$work/fx/nixpkgs.lock.json"
+  for a in build-tools aliases wheels lookup format to-python-module no-hard-failure cycles; do
+    checks cases/nixpkgs.nix "$a" --argstr lock "$fxlock"
+  done
+  fails_with cases/nixpkgs-errors.nix to-python-module-misfit \
+    'python.pkgs.gdal' 'no overridePythonAttrs' 'numpy 1.26.4' 'hint:'
+  # lib.warn aborts under NIX_ABORT_ON_WARN; the lookup must not evaluate warning aliases.
+  if NIX_ABORT_ON_WARN=1 ev -E '((import ./common.nix { }).pinion.mkPython { requirements = "requests"; }).drvPath' >/dev/null 2>"$work/err" \
+    && ! grep -q "evaluation warning" "$work/err"; then
+    ok "lookup: no warning and no abort under NIX_ABORT_ON_WARN=1"
+  else bad "lookup under NIX_ABORT_ON_WARN=1" "$(cat "$work/err")"; fi
+  fx() { nix-build --no-out-link --option allow-import-from-derivation false cases/nixpkgs-builds.nix --argstr lock "$fxlock" "$@"; }
+  if env=$(fx -A env 2>"$work/build.log"); then
+    ok "env with a binary wheel needing another wheel's library, manylinux libs and libcuda, an old packaging pin, a requirements_known = false pyproject sdist and a runtime cycle built"
+    if out=$("$env/bin/python" -c 'import binpkg, libdep, cyc_a, cyc_b, needsdep, packaging; assert packaging.__version__ == "21.3", packaging.__version__; print(binpkg.NATIVE)' 2>&1); then
+      ok "env imports all of them, with packaging 21.3"
+      native=$(unzip -p "$work"/fx/wheels/binpkg-*.whl binpkg/_native.so | sha256sum)
+      if [ "$(sha256sum <"$out")" = "$native" ]; then ok "binary wheel installed byte for byte (not stripped)"; else bad "binpkg/_native.so differs from the wheel's (stripped?)"; fi
+    else bad "env imports" "$out"; fi
+  else bad "env build (binary wheels, old packaging, requirements_known = false, cycle)" "$(grep -v '^auto-patchelf: .*found$' "$work/build.log")"; fi
+  if fx -A testsOn >/dev/null 2>"$work/build.log"; then bad "tests = true: a wheel whose module fails to import was accepted"
+  elif grep -q "importfails is broken on purpose" "$work/build.log"; then ok "tests = true: import check of a wheel's modules fails the build"
+  else bad "tests = true import check" "$(cat "$work/build.log")"; fi
+  if fx -A testsOff >/dev/null 2>"$work/build.log"; then ok "tests = false: no import check"; else bad "tests = false" "$(cat "$work/build.log")"; fi
+else bad "make-fixtures.py" "$(cat "$work/err")"; fi
 
 section "lock writing (mkLock) round trip"
 if lockfile=$(nix-build --no-out-link cases/mklock.nix -A lock 2>"$work/err"); then

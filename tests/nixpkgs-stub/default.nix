@@ -28,7 +28,7 @@ let
 
   runCommand = name: env: buildCommand: mkDerivation (env // { inherit name buildCommand; });
 
-  python = import ./python.nix { inherit lib mkDerivation runCommand; };
+  python = import ./python.nix { inherit lib mkDerivation runCommand config; };
 
   basePkgs = self: {
     inherit lib system config;
@@ -36,6 +36,11 @@ let
       inherit mkDerivation;
       hostPlatform = { inherit system; };
       shell = "/bin/sh";
+      # The C++ runtime (libstdc++, libgcc_s) nixpkgs' gcc provides, taken from the host.
+      cc.cc.lib = runCommand "gcc-lib" { } ''
+        mkdir -p "$out/lib"
+        for l in libstdc++.so.6 libgcc_s.so.1; do ln -s "/usr/lib/x86_64-linux-gnu/$l" "$out/lib/$l"; done
+      '';
     };
     inherit runCommand;
     # The builtin fetcher needs no tools and runs outside the build sandbox.
@@ -47,9 +52,33 @@ let
         buildInputs = packages ++ buildInputs;
         buildCommand = ''echo "$buildInputs $nativeBuildInputs" > "$out"'';
       });
-    # Marker only: the stub never patches ELF files; builds that need it are
-    # recorded (the library adds it for *linux* wheels) and the marker is checked by tests.
-    autoPatchelfHook = runCommand "auto-patchelf-hook" { } ''mkdir -p "$out/nix-support"'';
+    # auto-patchelf.sh: sourced as a setup hook; checks DT_NEEDED of the output's
+    # ELF files after the fixup phase (see auto-patchelf.py).
+    autoPatchelfHook = runCommand "auto-patchelf-hook" { } ''
+      mkdir -p "$out/nix-support"
+      cat > "$out/nix-support/setup-hook" <<'HOOK'
+      autoPatchelfLibs=""
+      for dep in $buildInputs $runtimeDependencies; do autoPatchelfLibs="$autoPatchelfLibs $dep/lib"; done
+      # Adds every directory under the arguments that holds a shared library.
+      addAutoPatchelfSearchPath() {
+        for dir in $(find "$@" -type f \( -name '*.so' -o -name '*.so.*' \) -printf '%h\n' | sort -u); do
+          autoPatchelfLibs="$autoPatchelfLibs $dir"
+        done
+      }
+      postFixupHooks="$postFixupHooks
+      /usr/bin/python3 ${./auto-patchelf.py} \"\$out\" --libs \$autoPatchelfLibs --ignore-missing \''${autoPatchelfIgnoreMissingDeps:-}"
+      HOOK
+    '';
+    # python-packages-base / manylinux: the libraries a manylinux2014 wheel may link
+    # without vendoring them (PEP 599), as one package of empty named stand-ins.
+    pythonManylinuxPackages.manylinux2014 = [
+      (runCommand "manylinux2014-libs" { } ''
+        mkdir -p "$out/lib"
+        for l in libgcc_s.so.1 libstdc++.so.6 libm.so.6 libdl.so.2 librt.so.1 libc.so.6 libnsl.so.1 libutil.so.1 \
+          libpthread.so.0 libresolv.so.2 libX11.so.6 libXext.so.6 libXrender.so.1 libICE.so.6 libSM.so.6 \
+          libGL.so.1 libgobject-2.0.so.0 libgthread-2.0.so.0 libglib-2.0.so.0; do : > "$out/lib/$l"; done
+      '')
+    ];
     rustPlatform.buildRustPackage = { pname, version, src, cargoLock, ... }@attrs:
       assert builtins.pathExists cargoLock.lockFile;
       mkDerivation ((builtins.removeAttrs attrs [ "cargoLock" ]) // {

@@ -1,9 +1,17 @@
 """Installs one Python package for the nixpkgs stub's buildPythonPackage.
 
-Reads the derivation environment: `format` (wheel | pyproject | setuptools | stub),
-`src`, `out`, `pname`, `version`, `pinionStubSitePackages` and `pinionStubBuildPath`
-(site-packages of the build inputs). sdists are built in-process through their
-PEP 517 backend (no pip, no network), then installed like a wheel.
+Reads the derivation environment: `format` (wheel | pyproject | setuptools | stub |
+other), `src`, `out`, `pname`, `version`, `pinionStubSitePackages`, `pinionStubBuildPath`
+(site-packages of the build inputs) and `pinionStubPropagatedPath` (of the propagated
+closure). sdists are built in-process through their PEP 517 backend (no pip, no
+network), then installed like a wheel.
+
+Two checks of nixpkgs' Python builds are ported (own code):
+- pythonRuntimeDepsCheckHook (hooks/python-runtime-deps-check-hook.py), set up by
+  the hook's setup script as `pinionStubPackaging`: the built wheel's Requires-Dist
+  (without extras) must be installed in the build environment; the hook's
+  `packaging` must be 23.2 or newer (the hook uses `packaging.metadata`).
+- catch_conflicts.py: no distribution twice in the propagated closure.
 """
 import configparser
 import os
@@ -106,7 +114,57 @@ def build_sdist(src):
     wheel_dir = os.path.join(work, "dist")
     os.makedirs(wheel_dir)
     name = backend.build_wheel(wheel_dir)
+    if os.environ.get("pinionStubPackaging"):
+        runtime_deps_check(os.path.join(wheel_dir, name), build_path)
     install_wheel(os.path.join(wheel_dir, name))
+
+
+def dist_infos(sites):
+    """{normalized name: [(version, dir)]} of the .dist-info directories in `sites`."""
+    found = {}
+    for site_dir in sites:
+        if not os.path.isdir(site_dir):
+            continue
+        for entry in os.listdir(site_dir):
+            if entry.endswith(".dist-info"):
+                name, _, version = entry[: -len(".dist-info")].partition("-")
+                found.setdefault(module_name(name).replace("_", "-"), []).append((version, site_dir))
+    return found
+
+
+def runtime_deps_check(wheel, build_path):
+    packaging = os.environ["pinionStubPackaging"]
+    versions = [v for v, _ in dist_infos([os.path.join(packaging, os.environ["pinionStubSitePackages"])]).get("packaging", [])]
+    if not versions or tuple(int(x) for x in re.findall(r"\d+", versions[0])[:2]) < (23, 2):
+        sys.exit(f"pythonRuntimeDepsCheckHook: ImportError: cannot import name 'metadata' from 'packaging' "
+                 f"(packaging {versions[0] if versions else '?'} from {packaging}; the hook needs 23.2 or newer)")
+    with zipfile.ZipFile(wheel) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        text = zf.read(meta).decode()
+    installed = dist_infos(build_path)
+    missing = []
+    for line in text.splitlines():
+        if not line.startswith("Requires-Dist:"):
+            continue
+        req = line.split(":", 1)[1].strip()
+        if "extra" in req.partition(";")[2]:
+            continue
+        name = module_name(re.match(r"[A-Za-z0-9._-]+", req).group(0)).replace("_", "-")
+        if name not in installed:
+            missing.append(req)
+    if missing:
+        for req in missing:
+            print(f"  - {req} not installed", file=sys.stderr)
+        sys.exit(f"pythonRuntimeDepsCheckHook: {os.environ['pname']} {os.environ['version']}: "
+                 f"{len(missing)} runtime requirement(s) not satisfied (set dontCheckRuntimeDeps = true to skip)")
+
+
+def catch_conflicts():
+    sites = [site] + [p for p in os.environ.get("pinionStubPropagatedPath", "").split(":") if p]
+    for name, where in sorted(dist_infos(sites).items()):
+        if len(set(where)) > 1:
+            listing = ", ".join(f"{name} {v} ({d})" for v, d in where)
+            sys.exit(f"Found duplicated packages in closure for dependency '{name}': {listing}")
 
 
 def install_stub():
@@ -114,6 +172,10 @@ def install_stub():
     os.makedirs(pkg)
     with open(os.path.join(pkg, "__init__.py"), "w") as f:
         f.write(f"__version__ = {os.environ['version']!r}\nNIXPKGS_STUB = True\n")
+    info = os.path.join(site, f"{module_name(os.environ['pname'])}-{os.environ['version']}.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as f:
+        f.write(f"Metadata-Version: 2.1\nName: {os.environ['pname']}\nVersion: {os.environ['version']}\n")
 
 
 if fmt == "wheel":
@@ -122,5 +184,9 @@ elif fmt in ("pyproject", "setuptools"):
     build_sdist(os.environ["src"])
 elif fmt == "stub":
     install_stub()
+elif fmt == "other":
+    os.makedirs(out, exist_ok=True)
 else:
     sys.exit(f"nixpkgs-stub buildPythonPackage: unsupported format {fmt!r}")
+if os.environ.get("pinionStubCatchConflicts") and fmt != "other":
+    catch_conflicts()

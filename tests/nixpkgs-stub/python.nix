@@ -1,7 +1,8 @@
 # The stub's Python: interpreter attrs, a package set built as a fixed point
-# (like nixpkgs' python.pkgs with packageOverrides), buildPythonPackage, and
-# withPackages/buildEnv. The interpreter is the host's /usr/bin/python3.
-{ lib, mkDerivation, runCommand }:
+# (like nixpkgs' python.pkgs with packageOverrides), buildPythonPackage with
+# nixpkgs' hook selection, and withPackages/buildEnv. The interpreter is the
+# host's /usr/bin/python3. README.md names the nixpkgs file each part models.
+{ lib, mkDerivation, runCommand, config }:
 let
   hostPython = "/usr/bin/python3";
   install = ./install.py;
@@ -14,7 +15,38 @@ let
         (builtins.filter (d: d ? pythonModule) ((item.drv.propagatedBuildInputs or [ ]) ++ (item.drv.dependencies or [ ])));
     });
 
-  mkInterpreter = { version, packageOverrides ? (_: _: { }) }:
+  # A setup hook: a derivation whose nix-support/setup-hook the builder sources
+  # (stdenv does this for every nativeBuildInputs entry).
+  mkHook = name: script: env: runCommand name (env // { inherit script; passAsFile = [ "script" ]; }) ''
+    mkdir -p "$out/nix-support"
+    cp "$scriptPath" "$out/nix-support/setup-hook"
+  '';
+
+  # nixpkgs' top-level python-packages.nix bootstrap set: the tools the hooks of
+  # bootstrap packages use; plain derivations, never replaced by packageOverrides.
+  bootstrapTool = sitePackages: pname: version: mkDerivation {
+    name = "python-bootstrap-${pname}-${version}";
+    inherit pname version;
+    format = "stub";
+    pinionStubSitePackages = sitePackages;
+    buildPhase = "${hostPython} ${install}";
+  };
+
+  # `with self` aliases as nixpkgs' python-aliases.nix writes them, an attribute that
+  # aborts (uncatchable by tryEval), warning aliases (lib.warn at evaluation,
+  # warnOnInstantiate-like at instantiation) and a removed-package throw.
+  aliases = self: super: {
+    Six = self.six;
+    PyYAML = self.pyyaml_6;
+    removed-package = throw "removed-package has been removed";
+    broken-abort = abort "broken-abort: this attribute aborts evaluation (models an uncatchable failure in python.pkgs)";
+    old-requests = lib.warn "old-requests has been renamed to requests" self.requests;
+    requests-warn-on-instantiate = self.requests // {
+      drvPath = lib.warn "requests-warn-on-instantiate was renamed to requests" self.requests.drvPath;
+    };
+  };
+
+  mkInterpreter = { version, packageOverrides ? (_: _: { }), onBuild ? false }:
     let
       pythonVersion = builtins.concatStringsSep "." (builtins.genList (builtins.elemAt (builtins.filter builtins.isString (builtins.split "\\." version))) 2);
       sitePackages = "lib/python${pythonVersion}/site-packages";
@@ -25,22 +57,60 @@ let
         ln -s ${hostPython} "$out/bin/python"
       '';
 
-      # nixpkgs' buildPythonPackage: format = "wheel" | "pyproject" | "setuptools"
-      # (plus "stub" for the stub's own placeholder packages, which install a module
-      # `<name>` with `__version__`).
-      buildPythonPackage = attrs@{ pname, version, format ? "setuptools", src ? null
+      # passthrufun.nix: `pythonOnBuildForHost = pythonOnBuildForHost.override {
+      # inherit packageOverrides; ... }`, so overrides reach the build-time set too.
+      # Native build: the build-time interpreter is its own build-time interpreter.
+      pythonOnBuildForHost = if onBuild then python else mkInterpreter { inherit version packageOverrides; onBuild = true; };
+      buildSet = pythonOnBuildForHost.pkgs;
+
+      # hooks/default.nix: each hook takes its tool from pythonOnBuildForHost.pkgs;
+      # bootstrap packages get the same hooks over `bootstrap` tools instead.
+      installHook = installer: mkHook "pypa-install-hook" "pinionStubInstaller=${installer}" { };
+      buildHook = build: wheel: mkHook "pypa-build-hook" "pinionStubBuild=${build} ${wheel}" { };
+      runtimeDepsHook = packaging: mkHook "python-runtime-deps-check-hook" ''
+        if [ -z "''${dontCheckRuntimeDeps:-}" ]; then pinionStubPackaging=${packaging}; fi
+      '' { };
+      setuptoolsBuildHook = mkHook "setuptools-build-hook" "pinionStubSetuptools=${buildSet.setuptools} ${buildSet.wheel}" { };
+      bootstrapInstallHook = installHook buildSet.bootstrap.installer;
+
+      # mk-python-derivation.nix
+      buildPythonPackage = attrs@{ pname, version, format ? null, pyproject ? null, src ? null
                                  , propagatedBuildInputs ? [ ], dependencies ? [ ]
                                  , nativeBuildInputs ? [ ], build-system ? [ ], buildInputs ? [ ]
+                                 , disabled ? false, catchConflicts ? true, doCheck ? false
                                  , passthru ? { }, ... }:
         let
-          # Like nixpkgs, format = "setuptools" brings setuptools and wheel from the set.
-          implicit = if format == "setuptools" && !(builtins.elem pname [ "setuptools" "wheel" ]) then [ pkgs.setuptools pkgs.wheel ] else [ ];
+          name = "${pname}-${version}";
+          format' =
+            if pyproject != null then (if pyproject then "pyproject" else "other")
+            else if format != null then format
+            else throw "${name} does not configure a `format`. To build with setuptools as before, set `pyproject = true` and `build-system = [ setuptools ]`.";
+          # Exact pnames, as nixpkgs compares them.
+          isBootstrapInstallPackage = builtins.elem pname [ "flit-core" "installer" ];
+          isBootstrapPackage = isBootstrapInstallPackage || builtins.elem pname [ "build" "packaging" "pyproject-hooks" "wheel" ];
+          hooks =
+            (if builtins.elem format' [ "pyproject" "setuptools" "wheel" ] then
+              [ (if isBootstrapInstallPackage then bootstrapInstallHook else installHook buildSet.installer) ] else [ ])
+            ++ (if format' == "pyproject" then
+              (if isBootstrapPackage then [ (buildHook buildSet.bootstrap.build "") (runtimeDepsHook buildSet.bootstrap.packaging) ]
+               else [ (buildHook buildSet.build buildSet.wheel) (runtimeDepsHook buildSet.packaging) ])
+            else [ ])
+            ++ (if format' == "setuptools" then [ setuptoolsBuildHook ] else [ ]);
+          implicit = if format' == "setuptools" && !(builtins.elem pname [ "setuptools" "wheel" ]) then [ buildSet.setuptools buildSet.wheel ] else [ ];
           buildClosure = requiredPythonModules (implicit ++ nativeBuildInputs ++ build-system ++ buildInputs ++ propagatedBuildInputs ++ dependencies);
-          drv = mkDerivation ((builtins.removeAttrs attrs [ "passthru" ]) // {
+          propagatedClosure = requiredPythonModules (propagatedBuildInputs ++ dependencies);
+          drv = mkDerivation ((builtins.removeAttrs attrs [ "passthru" "disabled" "pyproject" "catchConflicts" "doCheck" ]) // {
+            # Python packages have no checkPhase, only an installCheckPhase.
+            doCheck = false;
+            doInstallCheck = doCheck;
             name = "python${pythonVersion}-${pname}-${version}";
-            inherit format;
+            format = format';
+            nativeBuildInputs = hooks ++ nativeBuildInputs;
             pinionStubSitePackages = sitePackages;
             pinionStubBuildPath = lib.concatMapStringsSep ":" (d: "${d}/${sitePackages}") buildClosure;
+            # catch_conflicts.py walks the propagated closure of the output.
+            pinionStubCatchConflicts = catchConflicts;
+            pinionStubPropagatedPath = lib.concatMapStringsSep ":" (d: "${d}/${sitePackages}") propagatedClosure;
             buildPhase = ''
               ${hostPython} ${install}
             '';
@@ -50,19 +120,45 @@ let
             };
           });
         in
-        drv;
+        if disabled then throw "${name} not supported for interpreter python${pythonVersion}" else drv;
+
+      # python-packages-base.nix: a derivation marked as a Python module, without
+      # overridePythonAttrs (gdal, gdcm... are built this way).
+      toPythonModule = drv: drv // { pythonModule = python; };
 
       stubPackage = pname: version: deps: buildPythonPackage {
         inherit pname version;
         format = "stub";
         propagatedBuildInputs = deps;
       };
+      # Hook tools are built with flit-core, as in nixpkgs.
+      tool = self: pname: version: buildPythonPackage {
+        inherit pname version;
+        format = "stub";
+        build-system = if pname == "flit-core" then [ ] else [ self.flit-core ];
+      };
 
-      basePackages = self: {
-        inherit python buildPythonPackage;
+      # A generated set so python.pkgs has ~10,000 attributes like nixpkgs' (timing).
+      generated = builtins.listToAttrs (builtins.genList
+        (i: let n = "generated-package-${toString i}"; in { name = n; value = stubPackage n "1.0.${toString i}" [ ]; })
+        (config.stubGeneratedPackages or 10000));
+
+      basePackages = self: generated // {
+        inherit python buildPythonPackage toPythonModule;
         buildPythonApplication = buildPythonPackage;
-        setuptools = stubPackage "setuptools" "68.2.2" [ ];
-        wheel = stubPackage "wheel" "0.41.2" [ ];
+        bootstrap = {
+          installer = bootstrapTool sitePackages "installer" "0.7.0";
+          build = bootstrapTool sitePackages "build" "1.2.1";
+          packaging = bootstrapTool sitePackages "packaging" "24.0";
+          flit-core = bootstrapTool sitePackages "flit-core" "3.9.0";
+        };
+        flit-core = tool self "flit-core" "3.9.0";
+        installer = tool self "installer" "0.7.0";
+        build = tool self "build" "1.2.1";
+        packaging = tool self "packaging" "24.0";
+        pyproject-hooks = tool self "pyproject-hooks" "1.0.0";
+        wheel = tool self "wheel" "0.41.2";
+        setuptools = tool self "setuptools" "68.2.2";
         six = stubPackage "six" "1.16.0" [ ];
         idna = stubPackage "idna" "3.4" [ ];
         certifi = stubPackage "certifi" "2023.7.22" [ ];
@@ -71,13 +167,22 @@ let
         requests = stubPackage "requests" "2.31.0" (with self; [ certifi charset-normalizer idna urllib3 ]);
         numpy = stubPackage "numpy" "1.26.4" [ ];
         tensorflow = stubPackage "tensorflow" "2.1.0" [ self.numpy self.six ];
-        # An attr whose name differs from its PyPI name, like nixpkgs' typing-extensions aliases.
+        # An attr whose name differs from its PyPI name, like nixpkgs' versioned attrs.
         pyyaml_6 = stubPackage "PyYAML" "6.0.1" [ ];
-        # Like nixpkgs' removed-package aliases: evaluating it throws.
-        removed-package = throw "removed-package has been removed";
+        # disabled = true throws "... not supported for interpreter ...".
+        py2-only = buildPythonPackage { pname = "py2-only"; version = "1.0"; format = "stub"; disabled = true; };
+        # Like nixpkgs' gdal: toPythonModule over a C library build, no overridePythonAttrs.
+        gdal = toPythonModule (mkDerivation {
+          pname = "gdal";
+          version = "3.8.4";
+          propagatedBuildInputs = [ self.numpy ];
+          pinionStubSitePackages = sitePackages;
+          format = "stub";
+          buildPhase = "${hostPython} ${install}";
+        });
       };
 
-      pkgs = lib.fix (lib.extends packageOverrides basePackages);
+      pkgs = lib.fix (lib.extends (lib.composeExtensions aliases packageOverrides) basePackages);
 
       mkEnv = { extraLibs ? [ ], ignoreCollisions ? false }:
         let
@@ -122,11 +227,13 @@ let
         inherit version pythonVersion sitePackages pkgs;
         interpreter = "${interpreter}/bin/python3";
         executable = "python3";
+        inherit pythonOnBuildForHost;
         withPackages = f: mkEnv { extraLibs = f pkgs; };
         buildEnv = mkEnv { };
-        # Like nixpkgs, `packageOverrides` replaces (not extends) earlier ones; `self`
-        # is accepted for the nixpkgs idiom `python.override { ...; self = python'; }`.
-        override = { packageOverrides ? (_: _: { }), self ? null }: mkInterpreter { inherit version packageOverrides; };
+        # Like nixpkgs, `packageOverrides` replaces (not extends) earlier ones and also
+        # reaches pythonOnBuildForHost; `self` is accepted for the nixpkgs idiom
+        # `python.override { ...; self = python'; }`.
+        override = { packageOverrides ? (_: _: { }), self ? null }: mkInterpreter { inherit version packageOverrides onBuild; };
       };
     in
     python;

@@ -4,7 +4,7 @@ let
   util = import ../../../nix/util.nix;
   resolve = import ../../../nix/resolve.nix { inherit pkgs; resolver = ../fake-resolver; dbFile = ../fixtures/universe.json; };
   t = what: ok: { inherit what ok; };
-  versions = resolve.nixpkgsVersions pkgs.python3.pkgs;
+  versions = resolve.nixpkgsVersions pkgs.python3.pkgs [ "requests" "pyyaml" "removed-package" "python" "buildpythonpackage" "six" "typing-extensions" ];
 in
 {
   util = [
@@ -18,10 +18,11 @@ in
   ];
   nixpkgs-versions = [
     (t "package derivations listed with attr and version" (versions.requests == { attr = "requests"; version = "2.31.0"; }))
-    (t "keyed by normalized pname, not attr" (versions.pyyaml == { attr = "pyyaml_6"; version = "6.0.1"; }))
+    (t "only the names asked about" (builtins.attrNames versions == [ "requests" "six" ]))
+    (t "an attr named differently (pyyaml_6) is not found" (!(versions ? pyyaml)))
     (t "throwing attributes skipped" (!(versions ? removed-package)))
-    (t "functions and the interpreter skipped" (!(versions ? buildPythonPackage) && !(versions ? python) && !(versions ? python3)))
-    (t "only python packages" (builtins.all (v: builtins.isString v.version) (builtins.attrValues versions)))
+    (t "the interpreter is not a package" (!(versions ? python)))
+    (t "underscore spelling of older nixpkgs found" ((resolve.nixpkgsVersions { typing_extensions = pkgs.python3.pkgs.six // { pname = "typing_extensions"; }; } [ "typing-extensions" ]).typing-extensions.attr == "typing_extensions"))
   ];
   options =
     let
