@@ -97,7 +97,7 @@ fails_with cases/errors.nix unknown-default-provider 'providers._default = "pip"
 fails_with cases/errors.nix missing-requirements 'missing argument `requirements`'
 fails_with cases/errors.nix requirements-not-string '`requirements` must be a string' 'got a list'
 fails_with cases/errors.nix unknown-argument 'unknown argument(s) requirement' 'valid arguments are'
-fails_with cases/errors.nix unresolvable 'definitely-not-on-pypi is not in the database' 'pinion-lock.json.drv'
+fails_with cases/errors.nix unresolvable 'definitely-not-on-pypi is not in the database' 'pinion: the resolution failed'
 fails_with cases/errors.nix wrong-db-hash 'wrong hash for the database file' 'actual   sha256 = "' 'Change the sha256 in the db argument'
 fails_with cases/errors.nix missing-db 'does not exist' 'db = pkgs.fetchurl'
 fails_with cases/errors.nix lock-wrong-python 'resolved for Python 3.10.4 but python is 3.11.2'

@@ -66,11 +66,11 @@ let
       # hooks/default.nix: each hook takes its tool from pythonOnBuildForHost.pkgs;
       # bootstrap packages get the same hooks over `bootstrap` tools instead.
       installHook = installer: mkHook "pypa-install-hook" "pinionStubInstaller=${installer}" { };
-      buildHook = build: wheel: mkHook "pypa-build-hook" "pinionStubBuild=${build} ${wheel}" { };
+      buildHook = build: wheel: mkHook "pypa-build-hook" "pinionStubBuild=\"${build} ${wheel}\"" { };
       runtimeDepsHook = packaging: mkHook "python-runtime-deps-check-hook" ''
         if [ -z "''${dontCheckRuntimeDeps:-}" ]; then pinionStubPackaging=${packaging}; fi
       '' { };
-      setuptoolsBuildHook = mkHook "setuptools-build-hook" "pinionStubSetuptools=${buildSet.setuptools} ${buildSet.wheel}" { };
+      setuptoolsBuildHook = mkHook "setuptools-build-hook" "pinionStubSetuptools=\"${buildSet.setuptools} ${buildSet.wheel}\"" { };
       bootstrapInstallHook = installHook buildSet.bootstrap.installer;
 
       # mk-python-derivation.nix
@@ -157,8 +157,9 @@ let
         build = tool self "build" "1.2.1";
         packaging = tool self "packaging" "24.0";
         pyproject-hooks = tool self "pyproject-hooks" "1.0.0";
-        wheel = tool self "wheel" "0.41.2";
-        setuptools = tool self "setuptools" "68.2.2";
+        # Real ones (from the test fixtures' wheels): format = "setuptools" builds run them.
+        wheel = buildPythonPackage { pname = "wheel"; version = "0.41.2"; format = "wheel"; src = ../nix/fixtures/wheels/wheel-0.41.2-py3-none-any.whl; };
+        setuptools = buildPythonPackage { pname = "setuptools"; version = "68.2.2"; format = "wheel"; src = ../nix/fixtures/wheels/setuptools-68.2.2-py3-none-any.whl; };
         six = stubPackage "six" "1.16.0" [ ];
         idna = stubPackage "idna" "3.4" [ ];
         certifi = stubPackage "certifi" "2023.7.22" [ ];
