@@ -37,33 +37,38 @@ let
       overridesPost = args.overrides_post or args.overridesPost or [ ];
       tests = args.tests or false;
       system = userPkgs.stdenv.hostPlatform.system;
-      resolutionPython =
+      # overrides_pre change nixpkgs' own set (what the resolver may take from it), the
+      # nixpkgs way: they reach nixpkgs' build-time Python too.
+      basePython =
         if overridesPre == [ ] then python0
-        else python0.override { packageOverrides = util.composeManyExtensions overridesPre; };
-      lockArgs = format: {
+        else let p = python0.override { packageOverrides = util.composeManyExtensions overridesPre; self = p; }; in p;
+      basePs = basePython.pkgs;
+      resolution = resolve'.resolveIfd {
         inherit (args) requirements;
         providers = args.providers or { };
         python = python0;
-        inherit system format;
-        nixpkgsPs = resolutionPython.pkgs;
+        ps = basePs;
+        inherit system;
       };
       # Provider names are checked even with a lock, where they have no other effect.
       lock = builtins.seq (resolve'.checkProviders (args.providers or { })) (
         if (args.lock or null) != null then readLock python0 system args.lock
-        else import (resolve'.lockDerivation (lockArgs "nix")));
-      pinionOverlay = import ./overlay.nix { pkgs = userPkgs; inherit lock tests; };
-      withOverlays = overlays:
-        let p = python0.override { packageOverrides = util.composeManyExtensions overlays; self = p; }; in p;
-      finalPython = withOverlays (overridesPre ++ [ pinionOverlay ] ++ overridesPost);
+        else resolution.lock);
+      pinionOverlay = import ./overlay.nix { pkgs = userPkgs; python = basePython; base = basePs; inherit lock tests; };
+      # pinion's package set: nixpkgs' (after overrides_pre) with the lock's packages and
+      # overrides_post on top, a fixed point of its own. Not `python.override`: that
+      # would hand the lock's installer/packaging/setuptools... to nixpkgs' build hooks.
+      setWith = overlays: util.fix (util.extends (util.composeManyExtensions overlays) (_: basePs));
+      finalPs = setWith ([ pinionOverlay ] ++ overridesPost);
       runtimeNames = util.closure (n: lock.packages.${n}.dependencies) lock.roots;
       selected = ps: map (n: ps.${n}) runtimeNames;
       metadata = import ./metadata.nix {
         inherit lock python0 system runtimeNames overridesPre overridesPost;
-        final = finalPython.pkgs;
-        withoutPost = (withOverlays (overridesPre ++ [ pinionOverlay ])).pkgs;
+        final = finalPs;
+        withoutPost = setWith [ pinionOverlay ];
       };
     in
-    { inherit userPkgs finalPython selected lock metadata lockArgs; };
+    { inherit userPkgs basePython finalPs selected lock metadata resolution; };
 
   readLock = python0: system: lockArg:
     let
@@ -85,13 +90,14 @@ let
     let
       a = checkArgs "mkPython" pinionArgs args;
       p = prepare a;
+      libs = p.selected p.finalPs ++ (a.packagesExtra or [ ]);
       env =
         if a.ignoreCollisions or false then
-          p.finalPython.buildEnv.override { extraLibs = p.selected p.finalPython.pkgs ++ (a.packagesExtra or [ ]); ignoreCollisions = true; }
+          p.basePython.buildEnv.override { extraLibs = libs; ignoreCollisions = true; }
         else
-          p.finalPython.withPackages (ps: p.selected ps ++ (a.packagesExtra or [ ]));
+          p.basePython.withPackages (_: libs);
     in
-    env // { pinion = p.metadata; pythonPackages = p.finalPython.pkgs; };
+    env // { pinion = p.metadata; pythonPackages = p.finalPs; };
 
   mkPythonShell = args:
     let
@@ -101,17 +107,21 @@ let
     (a.pkgs or defaults.pkgs).mkShell { buildInputs = [ env ]; } // { inherit (env) pinion pythonPackages; };
 
   # buildPythonPackage / buildPythonApplication: pinion's arguments are consumed,
-  # every other attribute goes to nixpkgs' builder unchanged.
+  # every other attribute goes to nixpkgs' builder unchanged. nixpkgs refuses a
+  # package that gives neither `format` nor `pyproject`; pinion defaults to
+  # `format = "setuptools"` (setup.py or setuptools' pyproject backend), as
+  # mach-nix did.
   mkBuilder = fname: builderName: args:
     let
       a = checkArgs fname (builtins.attrNames args) args;
       p = prepare (builtins.intersectAttrs (builtins.listToAttrs (map (n: { name = n; value = null; }) pinionArgs)) a);
       rest = builtins.removeAttrs a pinionArgs;
-      built = p.finalPython.pkgs.${builderName} (rest // {
-        propagatedBuildInputs = (rest.propagatedBuildInputs or [ ]) ++ p.selected p.finalPython.pkgs ++ (a.packagesExtra or [ ]);
+      format = if rest ? format || rest ? pyproject then { } else { format = "setuptools"; };
+      built = p.basePython.pkgs.${builderName} (format // rest // {
+        propagatedBuildInputs = (rest.propagatedBuildInputs or [ ]) ++ p.selected p.finalPs ++ (a.packagesExtra or [ ]);
       });
     in
-    built // { pinion = p.metadata; pythonPackages = p.finalPython.pkgs; };
+    built // { pinion = p.metadata; pythonPackages = p.finalPs; };
 
   resolveArgs = [ "requirements" "providers" "overrides_pre" "overridesPre" "pkgs" "python" ];
 in
@@ -126,7 +136,8 @@ in
   # A derivation whose output is the JSON lock, for committing and passing back as
   # `lock = ./pinion.lock.json;` (no import-from-derivation then):
   #   nix-build -E 'with import ./pinion { }; mkLock { requirements = ...; }' -o result && cp -L result pinion.lock.json
-  mkLock = args: resolve'.lockDerivation ((prepare (checkArgs "mkLock" resolveArgs args)).lockArgs "json");
+  # The rounds of the nixpkgs lookup (nix/resolve.nix) are import-from-derivation.
+  mkLock = args: (prepare (checkArgs "mkLock" resolveArgs args)).resolution.drv;
 
   # The resolver package used (built from this repository unless `resolver` is given).
   resolver = resolve'.resolverPackage;

@@ -16,7 +16,8 @@ let
         format = drv.format or null;
         nativeBuildInputs = names (drv.nativeBuildInputs or [ ]);
         propagatedBuildInputs = names (drv.propagatedBuildInputs or [ ]);
-        doCheck = drv.doCheck or null;
+        # Python packages run their checks in installCheckPhase (doCheck becomes doInstallCheck).
+        doCheck = (drv.doCheck or false) || (drv.doInstallCheck or false);
       };
       changed_by_overrides_post = drv.drvPath != withoutPost.${name}.drvPath;
     };

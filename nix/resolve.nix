@@ -79,46 +79,88 @@ rec {
         else { name = if key == "_default" then key else util.normalizeName key; value = builtins.concatStringsSep "," names; })
       (builtins.attrNames providers));
 
-  # { "<normalized pname>" = { attr; version; }; } for every attribute of the
-  # Python set that is a Python package derivation. Each attribute is evaluated
-  # only as far as `pname`/`version`, inside tryEval so broken or removed
-  # packages (which throw) are skipped.
-  nixpkgsVersions = ps:
+  # { "<name>" = { attr; version; }; } for those `names` (normalized project names)
+  # that python.pkgs has as an attribute: `name` itself, or its underscore spelling
+  # (older nixpkgs). Only those attributes are evaluated, as far as pname/version,
+  # inside tryEval (removed packages and `disabled` ones throw); one whose pname does
+  # not normalize to `name` is an alias or a different project and is skipped.
+  # Nothing else of the set is evaluated: an attribute that aborts or warns
+  # elsewhere in python.pkgs costs nothing and prints nothing.
+  nixpkgsVersions = ps: names:
     let
-      entry = attr:
+      entry = name:
         let
+          underscored = builtins.replaceStrings [ "-" ] [ "_" ] name;
+          attr = if ps ? ${name} then name else if ps ? ${underscored} then underscored else null;
           r = builtins.tryEval (
             let v = ps.${attr}; in
             if builtins.isAttrs v && v ? pythonModule && v ? pname && v ? version
               && builtins.isString v.pname && builtins.isString v.version
-            then { name = util.normalizeName v.pname; value = { inherit attr; inherit (v) version; }; }
+              && util.normalizeName v.pname == name
+            then { inherit name; value = { inherit attr; inherit (v) version; }; }
             else null);
         in
-        if r.success then r.value else null;
-      entries = builtins.filter (e: e != null) (map entry (builtins.attrNames ps));
-      # Several attrs can share a pname (e.g. versioned attrs): prefer the attr
-      # whose own name normalizes to the pname, else the first in sorted order.
-      exact = builtins.listToAttrs (builtins.filter (e: util.normalizeName e.value.attr == e.name) entries);
-      first = builtins.listToAttrs entries; # first occurrence wins
+        if attr != null && r.success then r.value else null;
     in
-    first // exact;
+    builtins.listToAttrs (builtins.filter (e: e != null) (map entry names));
 
-  # The derivation whose output is the lock for these inputs (format "nix" for
-  # import, "json" for a lock file users commit).
-  lockDerivation = { requirements, providers, python, system, nixpkgsPs, format }:
-    pkgs.runCommand "pinion-lock${if format == "json" then ".json" else ".nix"}"
+  # The derivation whose output is the JSON lock for these inputs; `nixpkgs` is
+  # the { name = { attr; version; }; } table the resolver may take packages from.
+  # A failed resolution is an output too (the marker line, then the resolver's
+  # message), so that evaluation can ask nixpkgs about the packages it names and
+  # try again (resolveIfd); it is deterministic in the inputs like a lock.
+  lockDerivation = { requirements, providers, python, system, nixpkgs }:
+    pkgs.runCommand "pinion-lock.json"
       {
         inherit requirements;
         providersJson = builtins.toJSON (checkProviders providers);
-        nixpkgsJson = builtins.toJSON (nixpkgsVersions nixpkgsPs);
+        nixpkgsJson = builtins.toJSON nixpkgs;
         passAsFile = [ "requirements" "providersJson" "nixpkgsJson" ];
         preferLocalBuild = true;
         allowSubstitutes = false;
       } ''
       echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
-      ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
+      if ! ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
         --python ${python.version} --system ${system} \
         --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
-        --format ${format} -o "$out"
+        --format json -o "$out" 2>resolver.log; then
+        cat resolver.log >&2
+        { echo "${failureMarker}"; cat resolver.log; } > "$out"
+      else
+        cat resolver.log >&2
+      fi
     '';
+  failureMarker = "pinion: resolution failed";
+
+  # Resolution through import-from-derivation, asking nixpkgs only about names the
+  # resolution reaches: first the names in the requirements and providers; then,
+  # while the lock (or the resolver's failure message) names packages nixpkgs has
+  # that were not asked about, again with those added (the resolver may then take
+  # nixpkgs versions for them). Usually two rounds, one resolver run each. Returns
+  # the final lock derivation (for mkLock) and its value; a resolution that still
+  # fails stops evaluation with the resolver's message.
+  resolveIfd = { requirements, providers, python, system, ps }:
+    let
+      markerLength = builtins.stringLength failureMarker;
+      round = names:
+        let
+          drv = lockDerivation { inherit requirements providers python system; nixpkgs = nixpkgsVersions ps names; };
+          text = builtins.readFile drv;
+          failed = builtins.substring 0 markerLength text == failureMarker;
+          message = builtins.substring (markerLength + 1) (-1) text;
+          lock = builtins.fromJSON text;
+          asked = builtins.listToAttrs (map (n: { name = n; value = null; }) names);
+          reached =
+            if failed then util.unique (map util.normalizeName (builtins.filter (w: builtins.isString w && w != "") (builtins.split "[^A-Za-z0-9._-]+" message)))
+            else builtins.attrNames lock.packages;
+          new = builtins.filter (n: !(asked ? ${n})) reached;
+        in
+        if nixpkgsVersions ps new != { } then round (names ++ new)
+        else if failed then throw ''
+          pinion: the resolution failed (${drv}):
+          ${message}''
+        else { inherit drv lock; };
+      providerNames = builtins.filter (n: n != "_default") (builtins.attrNames (checkProviders providers));
+    in
+    round (util.unique (util.requirementNames requirements ++ providerNames));
 }

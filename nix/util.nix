@@ -41,4 +41,44 @@ rec {
   # "name-1.0-cp311-cp311-manylinux_2_17_x86_64.whl" -> needs autoPatchelf; pure
   # ("any") and macOS wheels do not.
   wheelIsLinuxBinary = filename: builtins.match ".*-[^-]*linux[^-]*\\.whl" filename != null;
+
+  fix = f: let x = f x; in x;
+  extends = f: rattrs: self: let super = rattrs self; in super // f self super;
+
+  unique = names: builtins.attrNames (builtins.listToAttrs (map (n: { name = n; value = null; }) names));
+
+  # Normalized project names of the requirement lines of a requirements.txt text
+  # (options, URLs and includes skipped). Only a hint of which nixpkgs attributes to
+  # look at first: a name missed here is found in the first lock (see resolve.nix).
+  requirementNames = text:
+    let
+      lines = strings (builtins.split "\n" text);
+      name = line:
+        let m = builtins.match "[[:space:]]*([A-Za-z0-9][A-Za-z0-9._-]*)([][:space:];<>=!~@[].*)?" (builtins.head (builtins.split "#" line));
+        in if m == null then [ ] else [ (normalizeName (builtins.head m)) ];
+    in
+    builtins.concatMap name lines;
+
+  # Runtime edges to leave out so that no package depends on itself (PyPI has such
+  # cycles; a Nix derivation cannot). A depth-first walk in name order over the
+  # lock's `dependencies` drops every edge that points at a package still on the
+  # walk's stack. Returns { "<from> <to>" = true; }. The environment still gets every
+  # package: it is built from the lock's full dependency closure.
+  cutCycles = packages:
+    let
+      visit = state: node:
+        if state.done ? ${node} then state
+        else
+          let
+            entered = state // { onStack = state.onStack // { ${node} = true; }; };
+            walked = builtins.foldl'
+              (st: dep:
+                if st.onStack ? ${dep} then st // { cut = st.cut // { "${node} ${dep}" = true; }; }
+                else visit st dep)
+              entered
+              packages.${node}.dependencies;
+          in
+          walked // { onStack = builtins.removeAttrs walked.onStack [ node ]; done = walked.done // { ${node} = true; }; };
+    in
+    (builtins.foldl' visit { done = { }; onStack = { }; cut = { }; } (builtins.attrNames packages)).cut;
 }

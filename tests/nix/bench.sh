@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Evaluation time of mkPython for 5, 50 and 200 requirements, through the resolver
-# (import-from-derivation) and from a lock (no IFD), and the share of the IFD time
-# spent in the resolver process itself. Evaluated against the nixpkgs stub, in
-# read-write mode (derivations written to the store, as nix-build does).
+# (import-from-derivation; package builds excluded) and from a lock (no IFD), against
+# the nixpkgs stand-in with its ~10,000-attribute Python set, in read-write mode
+# (derivations written to the store, as nix-build does). Also printed: the resolver
+# runs' share of the IFD time, and as a peer measured in the same run, what the
+# library did before issue 11: evaluating pname/version of every attribute of the
+# 10,000-attribute set (which real nixpkgs cannot even survive: one aborting
+# attribute stops it).
+#   bench.sh                       target/release/resolver (else debug) and the sample DB;
+#                                  requirement names from a resolution of sample/requirements/*.txt
 #   bench.sh RESOLVER DB NAMES     NAMES: file of requirement names, one per line,
 #                                  all resolvable together (>= 200 for the largest set)
 #   bench.sh --synthetic           fake resolver over a generated 250-package universe
@@ -11,6 +17,7 @@
 #                                  250-project DB (gen-crawl-state.py)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 if [ "${1:-}" = --synthetic ]; then
@@ -20,6 +27,18 @@ elif [ "${1:-}" = --synthetic-db ]; then
   python3 "$here/gen-crawl-state.py" "$here/../../crawler/schema.sql" 250 "$work/crawl.sqlite" "$work/names"
   "$3" build --state "$work/crawl.sqlite" --out "$work/db.tar.gz" >&2
   resolver="$2" db="$work/db.tar.gz" names="$work/names"
+elif [ $# -eq 0 ]; then
+  resolver="$repo/target/release/resolver"; [ -x "$resolver" ] || resolver="$repo/target/debug/resolver"
+  [ -x "$resolver" ] || { echo "bench.sh: no resolver binary; run cargo build --release -p resolver" >&2; exit 1; }
+  db="$repo/sample/pinion-db.tar.gz"
+  mkdir -p "$work/db"
+  tar -xzf "$db" -C "$work/db" pinion.db
+  # Every package of one resolution resolves together; its names are the requirements.
+  grep -hv '^#' "$repo"/sample/requirements/{web,data,notebook}.txt >"$work/all.txt"
+  "$resolver" --db "$work/db/pinion.db" -r "$work/all.txt" --python 3.11.2 --system x86_64-linux \
+    --format json -o "$work/all.lock.json" 2>/dev/null
+  python3 -c 'import json, sys; print("\n".join(sorted(json.load(open(sys.argv[1]))["packages"])))' "$work/all.lock.json" >"$work/names"
+  names="$work/names"
 else
   resolver="$1" db="$2" names="$3"
 fi
@@ -38,14 +57,27 @@ chmod +x "$work/r/bin/resolver"
 # every evaluation would be a benchmark artifact.
 rstore=$(nix-store --add "$work/r")
 expr='{ resolver, db, reqFile, lock ? null }:
-  let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver db; };
+  let pkgs = import '"$here"'/../nixpkgs-stub { };
+      pinion = import '"$here"'/../.. { inherit pkgs resolver db; };
       requirements = builtins.readFile reqFile;
+      ps = pkgs.python3.pkgs;
+      generated = builtins.filter (n: builtins.substring 0 18 n == "generated-package-") (builtins.attrNames ps);
   in { ifd = (pinion.mkPython { inherit requirements; }).drvPath;
        lock = pinion.mkLock { inherit requirements; };
-       fromLock = (pinion.mkPython { inherit lock; }).drvPath; }'
+       fromLock = (pinion.mkPython { inherit lock; }).drvPath;
+       walk = builtins.length (builtins.filter (n: let v = ps.${n}; in builtins.isString v.pname && builtins.isString v.version) generated); }'
 ms() { python3 -c 'import sys; print(int((float(sys.argv[2]) - float(sys.argv[1])) * 1000))' "$1" "$2"; }
 now() { date +%s.%N; }
-printf '%-6s %12s %14s %16s %14s\n' reqs "ifd eval ms" "resolver ms" "resolver share" "lock eval ms"
+attrs=$(NIX_PATH= nix-instantiate --eval -E "builtins.length (builtins.attrNames (import $here/../nixpkgs-stub { }).python3.pkgs)")
+t0=$(now)
+NIX_PATH= nix-instantiate --eval --strict --arg resolver null --arg db null --arg reqFile null -E "$expr" -A walk >/dev/null
+walk=$(ms "$t0" "$(now)")
+echo "python.pkgs of the stand-in: $attrs attributes; peer (pre-issue-11 walk of pname/version of 10,000 of them): $walk ms"
+# Warm-up (not timed): unpacks the DB into the store once, as any earlier use would have.
+head -n 1 "$names" >"$work/req-warm.txt"
+NIX_PATH= nix-instantiate --read-write-mode --eval --strict --arg resolver "builtins.storePath $rstore" --arg db "$db" \
+  --arg reqFile "$work/req-warm.txt" -E "$expr" -A ifd >/dev/null 2>&1
+printf '%-6s %12s %8s %14s %16s %14s %12s\n' reqs "ifd eval ms" rounds "resolver ms" "resolver share" "lock eval ms" "walk/ifd"
 for n in 5 50 200; do
   avail=$(grep -c . "$names")
   [ "$avail" -ge "$n" ] || { echo "only $avail names in $names; skipping $n"; continue; }
@@ -55,7 +87,8 @@ for n in 5 50 200; do
   NIX_PATH= nix-instantiate --read-write-mode --eval --strict --arg resolver "builtins.storePath $rstore" --arg db "$db" \
     --arg reqFile "$work/req-$n.txt" -E "$expr" -A ifd >/dev/null 2>"$work/log-$n"
   t1=$(now)
-  rms=$(sed -n 's/.*pinion-bench: resolver took \([0-9]*\) ms.*/\1/p' "$work/log-$n" | tail -1)
+  rounds=$(grep -c 'pinion-bench: resolver took' "$work/log-$n" || true)
+  rms=$(sed -n 's/.*pinion-bench: resolver took \([0-9]*\) ms.*/\1/p' "$work/log-$n" | awk '{s += $1} END {print s + 0}')
   lock=$(NIX_PATH= nix-build --no-out-link --arg resolver "builtins.storePath $rstore" --arg db "$db" \
     --arg reqFile "$work/req-$n.txt" -E "$expr" -A lock 2>/dev/null)
   t2=$(now)
@@ -63,5 +96,6 @@ for n in 5 50 200; do
     --arg db "$db" --arg reqFile "$work/req-$n.txt" --arg lock "$lock" -E "$expr" -A fromLock >/dev/null
   t3=$(now)
   ifd=$(ms "$t0" "$t1")
-  printf '%-6s %12s %14s %15s%% %14s\n' "$n" "$ifd" "${rms:-?}" "$(( ${rms:-0} * 100 / (ifd > 0 ? ifd : 1) ))" "$(ms "$t2" "$t3")"
+  printf '%-6s %12s %8s %14s %15s%% %14s %11sx\n' "$n" "$ifd" "$rounds" "$rms" "$(( rms * 100 / (ifd > 0 ? ifd : 1) ))" "$(ms "$t2" "$t3")" \
+    "$(python3 -c 'import sys; print(round(float(sys.argv[1]) / max(float(sys.argv[2]), 1), 1))' "$walk" "$ifd")"
 done
