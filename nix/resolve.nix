@@ -141,10 +141,14 @@ rec {
   # fails stops evaluation with the resolver's message.
   resolveIfd = { requirements, providers, python, system, ps }:
     let
+      checked = checkProviders providers;
+      # Only names the providers let the resolver take from nixpkgs are looked up.
+      fromNixpkgs = n: builtins.elem "nixpkgs" (util.splitComma (checked.${n} or checked._default or "wheel,sdist,nixpkgs"));
+      nixpkgsVersions' = names: nixpkgsVersions ps (builtins.filter fromNixpkgs names);
       markerLength = builtins.stringLength failureMarker;
       round = names:
         let
-          drv = lockDerivation { inherit requirements providers python system; nixpkgs = nixpkgsVersions ps names; };
+          drv = lockDerivation { inherit requirements providers python system; nixpkgs = nixpkgsVersions' names; };
           text = builtins.readFile drv;
           failed = builtins.substring 0 markerLength text == failureMarker;
           message = builtins.substring (markerLength + 1) (-1) text;
@@ -155,12 +159,12 @@ rec {
             else builtins.attrNames lock.packages;
           new = builtins.filter (n: !(asked ? ${n})) reached;
         in
-        if nixpkgsVersions ps new != { } then round (names ++ new)
+        if nixpkgsVersions' new != { } then round (names ++ new)
         else if failed then throw ''
           pinion: the resolution failed (${drv}):
           ${message}''
         else { inherit drv lock; };
-      providerNames = builtins.filter (n: n != "_default") (builtins.attrNames (checkProviders providers));
+      providerNames = builtins.filter (n: n != "_default") (builtins.attrNames checked);
     in
     round (util.unique (util.requirementNames requirements ++ providerNames));
 }

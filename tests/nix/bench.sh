@@ -68,34 +68,45 @@ expr='{ resolver, db, reqFile, lock ? null }:
        walk = builtins.length (builtins.filter (n: let v = ps.${n}; in builtins.isString v.pname && builtins.isString v.version) generated); }'
 ms() { python3 -c 'import sys; print(int((float(sys.argv[2]) - float(sys.argv[1])) * 1000))' "$1" "$2"; }
 now() { date +%s.%N; }
+# Evaluator CPU time (ms) of the last `stats` run: on a shared machine, wall time is
+# mostly waiting for a core; this is what the evaluation itself costs.
+stats() { NIX_SHOW_STATS=1 NIX_SHOW_STATS_PATH="$work/stats.json" "$@"; }
+cpu() { python3 -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["cpuTime"] * 1000))' "$work/stats.json"; }
 attrs=$(NIX_PATH= nix-instantiate --eval -E "builtins.length (builtins.attrNames (import $here/../nixpkgs-stub { }).python3.pkgs)")
+# Floors measured in the same run: starting the evaluator, and one trivial
+# import-from-derivation build (what each resolution round costs at least).
+t0=$(now); stats nix-instantiate --eval -E 1 >/dev/null; floor=$(ms "$t0" "$(now)"); floorcpu=$(cpu)
 t0=$(now)
-NIX_PATH= nix-instantiate --eval --strict --arg resolver null --arg db null --arg reqFile null -E "$expr" -A walk >/dev/null
-walk=$(ms "$t0" "$(now)")
-echo "python.pkgs of the stand-in: $attrs attributes; peer (pre-issue-11 walk of pname/version of 10,000 of them): $walk ms"
+NIX_PATH= nix-instantiate --read-write-mode --eval -E "let pkgs = import $here/../nixpkgs-stub { }; in builtins.readFile (pkgs.runCommand \"bench-ifd\" { n = \"$(date +%s%N)\"; } \"echo ok > \$out\")" >/dev/null 2>&1
+ifdfloor=$(ms "$t0" "$(now)")
+t0=$(now)
+NIX_PATH= stats nix-instantiate --eval --strict --arg resolver null --arg db null --arg reqFile null -E "$expr" -A walk >/dev/null
+walk=$(ms "$t0" "$(now)"); walkcpu=$(cpu)
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); python.pkgs of the stand-in: $attrs attributes"
+echo "floors: nix-instantiate --eval 1: $floor ms wall ($floorcpu ms cpu); one trivial IFD build: $ifdfloor ms wall"
+echo "peer (pre-issue-11 lookup: pname/version of 10,000 attributes): $walk ms wall, $walkcpu ms cpu"
 # Warm-up (not timed): unpacks the DB into the store once, as any earlier use would have.
 head -n 1 "$names" >"$work/req-warm.txt"
 NIX_PATH= nix-instantiate --read-write-mode --eval --strict --arg resolver "builtins.storePath $rstore" --arg db "$db" \
   --arg reqFile "$work/req-warm.txt" -E "$expr" -A ifd >/dev/null 2>&1
-printf '%-6s %12s %8s %14s %16s %14s %12s\n' reqs "ifd eval ms" rounds "resolver ms" "resolver share" "lock eval ms" "walk/ifd"
+printf '%-5s %9s %9s %7s %9s %10s %9s %9s\n' reqs "ifd wall" "ifd cpu" rounds resolver "lock wall" "lock cpu" "pkgs"
 for n in 5 50 200; do
   avail=$(grep -c . "$names")
   [ "$avail" -ge "$n" ] || { echo "only $avail names in $names; skipping $n"; continue; }
   # A unique comment makes a new resolve derivation, so each run really resolves.
   { echo "# bench $n $(date +%s%N)"; head -n "$n" "$names"; } >"$work/req-$n.txt"
   t0=$(now)
-  NIX_PATH= nix-instantiate --read-write-mode --eval --strict --arg resolver "builtins.storePath $rstore" --arg db "$db" \
+  NIX_PATH= stats nix-instantiate --read-write-mode --eval --strict --arg resolver "builtins.storePath $rstore" --arg db "$db" \
     --arg reqFile "$work/req-$n.txt" -E "$expr" -A ifd >/dev/null 2>"$work/log-$n"
-  t1=$(now)
+  t1=$(now); ifdcpu=$(cpu)
   rounds=$(grep -c 'pinion-bench: resolver took' "$work/log-$n" || true)
   rms=$(sed -n 's/.*pinion-bench: resolver took \([0-9]*\) ms.*/\1/p' "$work/log-$n" | awk '{s += $1} END {print s + 0}')
   lock=$(NIX_PATH= nix-build --no-out-link --arg resolver "builtins.storePath $rstore" --arg db "$db" \
     --arg reqFile "$work/req-$n.txt" -E "$expr" -A lock 2>/dev/null)
   t2=$(now)
-  NIX_PATH= nix-instantiate --read-write-mode --eval --strict --option allow-import-from-derivation false --arg resolver "builtins.storePath $rstore" \
+  NIX_PATH= stats nix-instantiate --read-write-mode --eval --strict --option allow-import-from-derivation false --arg resolver "builtins.storePath $rstore" \
     --arg db "$db" --arg reqFile "$work/req-$n.txt" --arg lock "$lock" -E "$expr" -A fromLock >/dev/null
-  t3=$(now)
-  ifd=$(ms "$t0" "$t1")
-  printf '%-6s %12s %8s %14s %15s%% %14s %11sx\n' "$n" "$ifd" "$rounds" "$rms" "$(( rms * 100 / (ifd > 0 ? ifd : 1) ))" "$(ms "$t2" "$t3")" \
-    "$(python3 -c 'import sys; print(round(float(sys.argv[1]) / max(float(sys.argv[2]), 1), 1))' "$walk" "$ifd")"
+  t3=$(now); lockcpu=$(cpu)
+  printf '%-5s %9s %9s %7s %9s %10s %9s %9s\n' "$n" "$(ms "$t0" "$t1")ms" "${ifdcpu}ms" "$rounds" "${rms}ms" "$(ms "$t2" "$t3")ms" "${lockcpu}ms" \
+    "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$lock")"
 done

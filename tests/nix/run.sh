@@ -186,6 +186,19 @@ if python3 "$here/make-fixtures.py" "$work/fx" "http://127.0.0.1:$port" 2>"$work
     ok "lookup: no warning and no abort under NIX_ABORT_ON_WARN=1"
   else bad "lookup under NIX_ABORT_ON_WARN=1" "$(cat "$work/err")"; fi
   fx() { nix-build --no-out-link --option allow-import-from-derivation false cases/nixpkgs-builds.nix --argstr lock "$fxlock" "$@"; }
+  # The stand-in must fail where nixpkgs fails (builds as the pre-issue-11 library made them).
+  fxfails() { # ATTR WHAT PATTERN
+    if fx -A "standIn.$1" >/dev/null 2>"$work/build.log"; then bad "stand-in: $2 was accepted"
+    elif grep -qF -- "$3" "$work/build.log"; then ok "stand-in fails like nixpkgs: $2"
+    else bad "stand-in: $2" "$(cat "$work/build.log")"; fi
+  }
+  fxfails missingLibraries "autoPatchelf on a library of another wheel, libGL, libcuda" "could not satisfy dependency libdep.so.1 wanted by"
+  fxfails runtimeDeps "runtime-deps check of a pyproject build missing a requirement" "six not installed"
+  fxfails oldPackaging "runtime-deps hook over packaging 21.3 from packageOverrides" "cannot import name 'metadata' from 'packaging'"
+  if stripped=$(fx -A standIn.stripped 2>"$work/build.log") \
+    && ! cmp -s <(unzip -p "$work"/fx/wheels/binpkg-*.whl binpkg/_native.so) "$stripped/lib/python3.11/site-packages/binpkg/_native.so"; then
+    ok "stand-in strips like nixpkgs: the wheel's _native.so changed without dontStrip"
+  else bad "stand-in strip" "$(cat "$work/build.log")"; fi
   if env=$(fx -A env 2>"$work/build.log"); then
     ok "env with a binary wheel needing another wheel's library, manylinux libs and libcuda, an old packaging pin, a requirements_known = false pyproject sdist and a runtime cycle built"
     if out=$("$env/bin/python" -c 'import binpkg, libdep, cyc_a, cyc_b, needsdep, packaging; assert packaging.__version__ == "21.3", packaging.__version__; print(binpkg.NATIVE)' 2>&1); then

@@ -46,7 +46,7 @@ let
     };
   };
 
-  mkInterpreter = { version, packageOverrides ? (_: _: { }), onBuild ? false }:
+  mkInterpreter = { version, packageOverrides ? (_: _: { }), onBuild ? false, overridden ? false }:
     let
       pythonVersion = builtins.concatStringsSep "." (builtins.genList (builtins.elemAt (builtins.filter builtins.isString (builtins.split "\\." version))) 2);
       sitePackages = "lib/python${pythonVersion}/site-packages";
@@ -59,8 +59,8 @@ let
 
       # passthrufun.nix: `pythonOnBuildForHost = pythonOnBuildForHost.override {
       # inherit packageOverrides; ... }`, so overrides reach the build-time set too.
-      # Native build: the build-time interpreter is its own build-time interpreter.
-      pythonOnBuildForHost = if onBuild then python else mkInterpreter { inherit version packageOverrides; onBuild = true; };
+      # Native build: pkgsBuildHost.python3 is python3 itself until it is overridden.
+      pythonOnBuildForHost = if onBuild || !overridden then python else mkInterpreter { inherit version packageOverrides; onBuild = true; };
       buildSet = pythonOnBuildForHost.pkgs;
 
       # hooks/default.nix: each hook takes its tool from pythonOnBuildForHost.pkgs;
@@ -234,7 +234,7 @@ let
         # Like nixpkgs, `packageOverrides` replaces (not extends) earlier ones and also
         # reaches pythonOnBuildForHost; `self` is accepted for the nixpkgs idiom
         # `python.override { ...; self = python'; }`.
-        override = { packageOverrides ? (_: _: { }), self ? null }: mkInterpreter { inherit version packageOverrides onBuild; };
+        override = { packageOverrides ? (_: _: { }), self ? null }: mkInterpreter { inherit version packageOverrides onBuild; overridden = true; };
       };
     in
     python;

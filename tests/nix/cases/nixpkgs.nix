@@ -65,6 +65,9 @@ in
       (t "names nixpkgs lacks are absent" (!(v ? not-in-nixpkgs)))
       (t "an attribute whose pname differs from its name is skipped (pyyaml_6 is not looked at)" (!(v ? pyyaml)))
       (t "mkPython through the resolver never touches the aborting attribute" (builtins.isString (pinion.mkPython { requirements = "requests"; }).drvPath))
+      (t "names the providers keep from nixpkgs are not looked up" (builtins.isString (pinion.mkPython {
+        requirements = "six"; providers._default = "wheel,sdist"; overrides_pre = [ (self: super: { six = abort "six was evaluated"; }) ];
+      }).drvPath))
     ];
 
   # 4. nixpkgs throws when neither format nor pyproject is given.
