@@ -88,18 +88,19 @@ let
       let
         attr = p.source.attr;
         original = pySuper.${attr} or (throw "pinion: the lock takes ${p.name} from nixpkgs attribute python.pkgs.${attr}, which this python's package set does not have; re-resolve against this nixpkgs");
+        # nixpkgs puts `dependencies` into propagatedBuildInputs too (with the interpreter).
         pyDeps = builtins.filter (d: builtins.isAttrs d && d ? pythonModule && d ? pname)
           ((original.propagatedBuildInputs or [ ]) ++ (original.dependencies or [ ]));
-        pyDepNames = map (d: util.normalizeName d.pname) pyDeps;
+        pyDepNames = util.unique (map (d: util.normalizeName d.pname) pyDeps);
         # nixpkgs' package already has exactly the resolved dependencies: take it as
         # it is (same derivation as nixpkgs', so a binary cache has it).
-        unchanged = builtins.sort builtins.lessThan pyDepNames == builtins.sort builtins.lessThan (depNames p)
+        unchanged = pyDepNames == builtins.sort builtins.lessThan (depNames p)
           && builtins.all (d: (pySelf.${util.normalizeName d.pname}.outPath or null) == d.outPath) pyDeps;
         describe = name: let e = lock.packages.${name} or null; in
           if e == null then "${name} (not in the lock)" else "${name} ${e.version} (${e.provider})";
         misfit = throw ''
           pinion: nixpkgs' `python.pkgs.${attr}` (${p.name} ${p.version}) has no overridePythonAttrs (a toPythonModule wrapper), so its Python dependencies cannot be replaced, and they differ from the lock's:
-            nixpkgs' ${attr} has: ${if pyDeps == [ ] then "none" else builtins.concatStringsSep ", " (map (d: "${util.normalizeName d.pname} ${d.version or "?"}") pyDeps)}
+            nixpkgs' ${attr} has: ${if pyDeps == [ ] then "none" else builtins.concatStringsSep ", " (util.unique (map (d: "${util.normalizeName d.pname} ${d.version or "?"}") pyDeps))}
             the lock has: ${if depNames p == [ ] then "none" else builtins.concatStringsSep ", " (map describe (depNames p))}
           hint: pin those packages to nixpkgs' versions with provider `nixpkgs` (e.g. `providers = { ${builtins.head (pyDepNames ++ [ "name" ])} = "nixpkgs"; };`), or take `${p.name}` from `wheel` or `sdist`.'';
       in

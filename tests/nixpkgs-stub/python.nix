@@ -106,6 +106,8 @@ let
             name = "python${pythonVersion}-${pname}-${version}";
             format = format';
             nativeBuildInputs = hooks ++ nativeBuildInputs;
+            # nixpkgs propagates `dependencies` (and keeps them as an attribute).
+            propagatedBuildInputs = propagatedBuildInputs ++ dependencies;
             pinionStubSitePackages = sitePackages;
             pinionStubBuildPath = lib.concatMapStringsSep ":" (d: "${d}/${sitePackages}") buildClosure;
             # catch_conflicts.py walks the propagated closure of the output.
@@ -167,7 +169,7 @@ let
         charset-normalizer = stubPackage "charset-normalizer" "3.3.2" [ ];
         requests = stubPackage "requests" "2.31.0" (with self; [ certifi charset-normalizer idna urllib3 ]);
         numpy = stubPackage "numpy" "1.26.4" [ ];
-        tensorflow = stubPackage "tensorflow" "2.1.0" [ self.numpy self.six ];
+        tensorflow = buildPythonPackage { pname = "tensorflow"; version = "2.1.0"; format = "stub"; dependencies = [ self.numpy self.six ]; };
         # An attr whose name differs from its PyPI name, like nixpkgs' versioned attrs.
         pyyaml_6 = stubPackage "PyYAML" "6.0.1" [ ];
         # disabled = true throws "... not supported for interpreter ...".

@@ -92,8 +92,16 @@ in
         };
       };
       e = pinion.mkPython { lock = gdalLock; };
+      nixEntry = name: version: deps: { inherit name version; display_name = name; provider = "nixpkgs"; format = "nixpkgs"; source.attr = name; dependencies = deps; build_dependencies = [ ]; extras = [ ]; requirements_known = true; };
+      tf = pinion.mkPython {
+        lock = realLock // {
+          roots = [ "tensorflow" ];
+          packages = { tensorflow = nixEntry "tensorflow" "2.1.0" [ "numpy" "six" ]; numpy = nixEntry "numpy" "1.26.4" [ ]; six = nixEntry "six" "1.16.0" [ ]; };
+        };
+      };
     in
     [
+      (t "a nixpkgs package whose dependencies are the resolved ones is nixpkgs' derivation (dependencies counted once)" (tf.pythonPackages.tensorflow.outPath == ps.tensorflow.outPath))
       (t "gdal with nixpkgs' own numpy is taken as it is" (e.pythonPackages.gdal.outPath == ps.gdal.outPath))
       (t "its numpy is nixpkgs' numpy, unchanged" (e.pythonPackages.numpy.outPath == ps.numpy.outPath))
       (t "the environment instantiates" (builtins.isString e.drvPath))
