@@ -120,14 +120,18 @@ rec {
         allowSubstitutes = false;
       } ''
       echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
-      if ! ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
+      rc=0
+      ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
         --python ${python.version} --system ${system} \
         --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
-        --format json -o "$out" 2>resolver.log; then
-        cat resolver.log >&2
+        --format json -o "$out" 2>resolver.log || rc=$?
+      cat resolver.log >&2
+      # Exit status 1 is the resolver's "cannot resolve" (or bad input); anything else
+      # (a crash, a kill) fails the build instead of being kept as a result.
+      if [ "$rc" = 1 ]; then
         { echo "${failureMarker}"; cat resolver.log; } > "$out"
-      else
-        cat resolver.log >&2
+      elif [ "$rc" != 0 ]; then
+        exit "$rc"
       fi
     '';
   failureMarker = "pinion: resolution failed";

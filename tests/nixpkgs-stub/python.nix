@@ -68,7 +68,7 @@ let
       installHook = installer: mkHook "pypa-install-hook" "pinionStubInstaller=${installer}" { };
       buildHook = build: wheel: mkHook "pypa-build-hook" "pinionStubBuild=\"${build} ${wheel}\"" { };
       runtimeDepsHook = packaging: mkHook "python-runtime-deps-check-hook" ''
-        if [ -z "''${dontCheckRuntimeDeps:-}" ]; then pinionStubPackaging=${packaging}; fi
+        if [ -z "''${dontCheckRuntimeDeps:-}" ]; then export pinionStubPackaging=${packaging}; fi
       '' { };
       setuptoolsBuildHook = mkHook "setuptools-build-hook" "pinionStubSetuptools=\"${buildSet.setuptools} ${buildSet.wheel}\"" { };
       bootstrapInstallHook = installHook buildSet.bootstrap.installer;
