@@ -9,6 +9,8 @@ wheels and an sdist built here (the shared libraries with the host's gcc) and a 
 - packaging 21.3: an old pin (nixpkgs' runtime-deps hook needs 23.2+)
 - needsdep: a pyproject sdist whose metadata requires `six`, locked with
   requirements_known = false and no dependencies (the DB could not read them)
+- checked: a pyproject sdist requiring libdep, requirements known (the runtime-deps check
+  runs, with the hooks' packaging)
 - cyc-a <-> cyc-b: pure wheels that depend on each other at run time
 - importfails: a pure wheel whose module raises on import (not a root; for `tests`)
 """
@@ -111,7 +113,12 @@ lock_entry("needsdep", "1.0", "sdist", sdist("needsdep", "1.0", {
                       b'[project]\nname = "needsdep"\nversion = "1.0"\ndependencies = ["six"]\n',
     "needsdep/__init__.py": b"",
 }), build=["setuptools", "wheel"], fmt="pyproject", known=False)
-# The build tools the sdist needs, from the committed fixtures.
+lock_entry("checked", "1.0", "sdist", sdist("checked", "1.0", {
+    "pyproject.toml": b'[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+                      b'[project]\nname = "checked"\nversion = "1.0"\ndependencies = ["libdep"]\n',
+    "checked/__init__.py": b"",
+}), deps=["libdep"], build=["setuptools", "wheel"], fmt="pyproject")
+# The build tools the sdists need, from the committed fixtures.
 for name, fn, version in (("setuptools", "setuptools-68.2.2-py3-none-any.whl", "68.2.2"), ("wheel", "wheel-0.41.2-py3-none-any.whl", "0.41.2")):
     shutil.copy(os.path.join(here, "fixtures", "wheels", fn), os.path.join(out, "wheels", fn))
     lock_entry(name, version, "wheel", fn)
@@ -120,7 +127,7 @@ lock = {
     "db": {"created_at": "2026-11-20T00:00:00Z", "format": 1, "index_url": "https://pypi.org/simple/", "serial": 1, "sha256": "0" * 64},
     "lock_version": 1,
     "packages": entries,
-    "roots": sorted(["binpkg", "packaging", "needsdep", "cyc-a"]),
+    "roots": sorted(["binpkg", "packaging", "needsdep", "checked", "cyc-a"]),
     "target": {"exclude_newer": None, "python": "3.11.2", "system": "x86_64-linux"},
 }
 with open(os.path.join(out, "nixpkgs.lock.json"), "w") as f:

@@ -200,8 +200,8 @@ if python3 "$here/make-fixtures.py" "$work/fx" "http://127.0.0.1:$port" 2>"$work
     ok "stand-in strips like nixpkgs: the wheel's _native.so changed without dontStrip"
   else bad "stand-in strip" "$(cat "$work/build.log")"; fi
   if env=$(fx -A env 2>"$work/build.log"); then
-    ok "env with a binary wheel needing another wheel's library, manylinux libs and libcuda, an old packaging pin, a requirements_known = false pyproject sdist and a runtime cycle built"
-    if out=$("$env/bin/python" -c 'import binpkg, libdep, cyc_a, cyc_b, needsdep, packaging; assert packaging.__version__ == "21.3", packaging.__version__; print(binpkg.NATIVE)' 2>&1); then
+    ok "env with a binary wheel needing another wheel's library, manylinux libs and libcuda, an old packaging pin with a checked pyproject sdist, a requirements_known = false pyproject sdist and a runtime cycle built"
+    if out=$("$env/bin/python" -c 'import binpkg, libdep, cyc_a, cyc_b, needsdep, checked, packaging; assert packaging.__version__ == "21.3", packaging.__version__; print(binpkg.NATIVE)' 2>&1); then
       ok "env imports all of them, with packaging 21.3"
       native=$(unzip -p "$work"/fx/wheels/binpkg-*.whl binpkg/_native.so | sha256sum)
       if [ "$(sha256sum <"$out")" = "$native" ]; then ok "binary wheel installed byte for byte (not stripped)"; else bad "binpkg/_native.so differs from the wheel's (stripped?)"; fi

@@ -142,7 +142,7 @@ def runtime_deps_check(wheel, build_path):
         meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
         text = zf.read(meta).decode()
     installed = dist_infos(build_path)
-    missing = []
+    missing, checked = [], 0
     for line in text.splitlines():
         if not line.startswith("Requires-Dist:"):
             continue
@@ -150,6 +150,7 @@ def runtime_deps_check(wheel, build_path):
         if "extra" in req.partition(";")[2]:
             continue
         name = module_name(re.match(r"[A-Za-z0-9._-]+", req).group(0)).replace("_", "-")
+        checked += 1
         if name not in installed:
             missing.append(req)
     if missing:
@@ -157,6 +158,7 @@ def runtime_deps_check(wheel, build_path):
             print(f"  - {req} not installed", file=sys.stderr)
         sys.exit(f"pythonRuntimeDepsCheckHook: {os.environ['pname']} {os.environ['version']}: "
                  f"{len(missing)} runtime requirement(s) not satisfied (set dontCheckRuntimeDeps = true to skip)")
+    print(f"pythonRuntimeDepsCheckHook: {os.environ['pname']}: {checked} requirement(s) installed", file=sys.stderr)
 
 
 def catch_conflicts():
