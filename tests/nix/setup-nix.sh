@@ -11,11 +11,14 @@
 # Idempotent: safe to run repeatedly.
 set -euo pipefail
 
-# nix-bin, plus what the tests use: the host python (the stub's interpreter) and git.
+# nix-bin, plus what the tests use: the host python (the stub's interpreter), git, binutils, gcc.
 missing=()
 command -v nix-build >/dev/null 2>&1 || missing+=(nix-bin)
 [ -x /usr/bin/python3 ] || missing+=(python3)
 command -v git >/dev/null 2>&1 || missing+=(git)
+# The stand-in's autoPatchelf and strip (readelf, strip) and the fixture shared libraries (gcc).
+command -v readelf >/dev/null 2>&1 || missing+=(binutils)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
