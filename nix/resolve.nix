@@ -81,9 +81,10 @@ rec {
 
   # { "<name>" = { attr; version; }; } for those `names` (normalized project names)
   # that python.pkgs has as an attribute: `name` itself, or its underscore spelling
-  # (older nixpkgs). Only those attributes are evaluated, as far as pname/version,
-  # inside tryEval (removed packages and `disabled` ones throw); one whose pname does
-  # not normalize to `name` is an alias or a different project and is skipped.
+  # (older nixpkgs). Only those attributes are evaluated, as far as pname/version and
+  # meta.broken, inside tryEval (removed packages and `disabled` ones throw; broken ones
+  # are skipped); one whose pname does not normalize to `name` is an alias or a
+  # different project and is skipped.
   # Nothing else of the set is evaluated: an attribute that aborts or warns
   # elsewhere in python.pkgs costs nothing and prints nothing.
   nixpkgsVersions = ps: names:
@@ -96,7 +97,7 @@ rec {
             let v = ps.${attr}; in
             if builtins.isAttrs v && v ? pythonModule && v ? pname && v ? version
               && builtins.isString v.pname && builtins.isString v.version
-              && util.normalizeName v.pname == name
+              && util.normalizeName v.pname == name && !(v.meta.broken or false)
             then { inherit name; value = { inherit attr; inherit (v) version; }; }
             else null);
         in

@@ -23,6 +23,7 @@ let
       });
     in
     drv // (attrs.passthru or { }) // {
+      meta = attrs.meta or { };
       overrideAttrs = f: mkDerivation (attrs // (f attrs));
     };
 

@@ -172,6 +172,8 @@ let
         tensorflow = buildPythonPackage { pname = "tensorflow"; version = "2.1.0"; format = "stub"; dependencies = [ self.numpy self.six ]; };
         # An attr whose name differs from its PyPI name, like nixpkgs' versioned attrs.
         pyyaml_6 = stubPackage "PyYAML" "6.0.1" [ ];
+        # meta.broken: nixpkgs refuses to build it (allowBroken = false).
+        broken-package = buildPythonPackage { pname = "broken-package"; version = "1.0"; format = "stub"; meta.broken = true; };
         # disabled = true throws "... not supported for interpreter ...".
         py2-only = buildPythonPackage { pname = "py2-only"; version = "1.0"; format = "stub"; disabled = true; };
         # Like nixpkgs' gdal: toPythonModule over a C library build, no overridePythonAttrs.

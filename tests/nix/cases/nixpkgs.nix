@@ -56,11 +56,12 @@ in
   # 3. The nixpkgs lookup evaluates only names the resolution can reach.
   lookup =
     let
-      v = resolve.nixpkgsVersions ps [ "requests" "six" "pyyaml" "py2-only" "removed-package" "not-in-nixpkgs" ];
+      v = resolve.nixpkgsVersions ps [ "requests" "six" "pyyaml" "py2-only" "broken-package" "removed-package" "not-in-nixpkgs" ];
     in
     [
       (t "attributes named like the requested project are listed" (v.requests == { attr = "requests"; version = "2.31.0"; } && v.six.attr == "six"))
       (t "disabled packages are not offered" (!(v ? py2-only)))
+      (t "broken packages are not offered" (!(v ? broken-package)))
       (t "throwing attributes are skipped" (!(v ? removed-package)))
       (t "names nixpkgs lacks are absent" (!(v ? not-in-nixpkgs)))
       (t "an attribute whose pname differs from its name is skipped (pyyaml_6 is not looked at)" (!(v ? pyyaml)))
