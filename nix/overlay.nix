@@ -88,8 +88,8 @@ let
       let
         attr = p.source.attr;
         original = pySuper.${attr} or (throw "pinion: the lock takes ${p.name} from nixpkgs attribute python.pkgs.${attr}, which this python's package set does not have; re-resolve against this nixpkgs");
-        # nixpkgs puts `dependencies` into propagatedBuildInputs too (with the interpreter).
-        pyDeps = builtins.filter (d: builtins.isAttrs d && d ? pythonModule && d ? pname)
+        # nixpkgs puts `dependencies` into propagatedBuildInputs too, with the interpreter.
+        pyDeps = builtins.filter (d: builtins.isAttrs d && d ? pythonModule && d ? pname && d.outPath != python.outPath)
           ((original.propagatedBuildInputs or [ ]) ++ (original.dependencies or [ ]));
         pyDepNames = util.unique (map (d: util.normalizeName d.pname) pyDeps);
         # nixpkgs' package already has exactly the resolved dependencies: take it as
