@@ -3,7 +3,11 @@
 # from its sdist (a bootstrap build backend nixpkgs' own hooks also use).
 # `lock`: a JSON lock from `mkLock` (then no import-from-derivation); `peer`: the same
 # packages straight from nixpkgs, for evaluation-time ratios.
-{ pinion-src, lock ? null, peer ? false }:
+{
+  pinion-src,
+  lock ? null,
+  peer ? false,
+}:
 let
   pinion = import pinion-src { };
   pkgs = import <nixpkgs> { };
@@ -21,7 +25,14 @@ let
   };
 in
 if peer then
-  pkgs.python3.withPackages (ps: [ ps.numpy ps.requests ps.flit-core ps.opencv4 ])
+  pkgs.python3.withPackages (ps: [
+    ps.numpy
+    ps.requests
+    ps.flit-core
+    ps.opencv4
+  ])
 else
   pinion.mkPython (args // (if lock == null then { } else { inherit lock; }))
-  // { lockFile = pinion.mkLock args; }
+  // {
+    lockFile = pinion.mkLock args;
+  }

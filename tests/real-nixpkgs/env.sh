@@ -11,11 +11,15 @@ log="$rn_work/log"
 env_nix="$rn_here/env.nix"
 
 rn_section "resolver built by this nixpkgs"
-rustc_version="$(nix-instantiate --eval --json -E '(import <nixpkgs> { }).rustc.version' 2>"$log" | tr -d '"')"
-if nix-build -E "(import $src { }).resolver" -o "$rn_work/resolver" >"$log" 2>&1; then
-  rn_ok "resolver builds (nixpkgs rustc ${rustc_version:-unknown}; PINION_RESOLVER=${PINION_RESOLVER:-unset})"
+if [ -n "${PINION_RESOLVER:-}" ]; then
+  echo "  note  resolver not built: PINION_RESOLVER=$PINION_RESOLVER given"
 else
-  rn_bad "resolver does not build with nixpkgs rustc ${rustc_version:-unknown}" "$log"
+  rustc_version="$(nix-instantiate --eval --json -E '(import <nixpkgs> { }).rustc.version' 2>"$log" | tr -d '"')"
+  if nix-build -E "(import $src { }).resolver" -o "$rn_work/resolver" >"$log" 2>&1; then
+    rn_ok "resolver builds with nixpkgs rustc ${rustc_version:-unknown}"
+  else
+    rn_bad "resolver does not build with nixpkgs rustc ${rustc_version:-unknown}" "$log"
+  fi
 fi
 
 rn_section "resolution (import-from-derivation)"
