@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 command -v nix-build >/dev/null 2>&1 || need+=(nix-bin)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
     echo "error: missing Debian packages ${need[*]}; run as root or install them: apt-get install -y ${need[*]}" >&2
