@@ -33,6 +33,12 @@ step "publication job, end to end on a loopback index"
 step "workflow lint"
 ./scripts/actionlint.sh
 
+step "real-nixpkgs scripts: syntax, shellcheck, skip without PINION_NIXPKGS, flake pins"
+./tests/real-nixpkgs/selftest.sh
+
+step "rust-version fits the resolver's locked dependencies and the oldest supported nixpkgs' rustc"
+./scripts/rust-version.sh
+
 step "Nix library tests"
 PINION_REQUIRE_RESOLVER=1 ./tests/nix/run.sh
 
