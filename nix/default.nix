@@ -7,7 +7,8 @@
 , resolver ? null
 }:
 let
-  util = import ./util.nix;
+  inherit (pkgs) lib;
+  util = import ./util.nix { inherit lib; };
   defaults = { inherit pkgs python; };
   dbFile = import ./db.nix { inherit pkgs db; };
   resolve' = import ./resolve.nix { inherit pkgs resolver dbFile; };
@@ -18,7 +19,7 @@ let
   ];
 
   checkArgs = fname: allowed: args:
-    let unknown = builtins.filter (n: !(builtins.elem n allowed)) (builtins.attrNames args);
+    let unknown = lib.subtractLists allowed (builtins.attrNames args);
     in
     if !(args ? requirements) && !(args ? lock) then
       throw "pinion.${fname}: missing argument `requirements` (a requirements.txt string, e.g. `requirements = builtins.readFile ./requirements.txt;`) or `lock` (a lock file written by the resolver)"
@@ -41,7 +42,7 @@ let
       # nixpkgs way: they reach nixpkgs' build-time Python too.
       basePython =
         if overridesPre == [ ] then python0
-        else let p = python0.override { packageOverrides = util.composeManyExtensions overridesPre; self = p; }; in p;
+        else let p = python0.override { packageOverrides = lib.composeManyExtensions overridesPre; self = p; }; in p;
       basePs = basePython.pkgs;
       resolution = resolve'.resolveIfd {
         inherit (args) requirements;
@@ -58,7 +59,7 @@ let
       # pinion's package set: nixpkgs' (after overrides_pre) with the lock's packages and
       # overrides_post on top, a fixed point of its own. Not `python.override`: that
       # would hand the lock's installer/packaging/setuptools... to nixpkgs' build hooks.
-      setWith = overlays: util.fix (util.extends (util.composeManyExtensions overlays) (_: basePs));
+      setWith = overlays: lib.fix (lib.extends (lib.composeManyExtensions overlays) (_: basePs));
       finalPs = setWith ([ pinionOverlay ] ++ overridesPost);
       runtimeNames = util.closure (n: lock.packages.${n}.dependencies) lock.roots;
       selected = ps: map (n: ps.${n}) runtimeNames;
@@ -74,13 +75,13 @@ let
     let
       # A lock is JSON (`--format json`) or, for a .nix file, the same data as Nix.
       lock = if builtins.isAttrs lockArg && !(lockArg ? outPath) then lockArg
-        else if builtins.match ".*\\.nix" (toString lockArg) != null then import lockArg
+        else if lib.hasSuffix ".nix" (toString lockArg) then import lockArg
         else builtins.fromJSON (builtins.readFile lockArg);
       where = if builtins.isAttrs lockArg && !(lockArg ? outPath) then "the lock" else toString lockArg;
     in
     if (lock.lock_version or null) != 1 then
       throw "pinion: ${where} has lock_version ${builtins.toJSON (lock.lock_version or null)}; this pinion reads version 1 (regenerate the lock with this pinion's resolver)"
-    else if util.majorMinor lock.target.python != util.majorMinor python0.version then
+    else if lib.versions.majorMinor lock.target.python != lib.versions.majorMinor python0.version then
       throw "pinion: ${where} was resolved for Python ${lock.target.python} but python is ${python0.version}; regenerate the lock for this python (resolver --python ${python0.version})"
     else if lock.target.system != system then
       throw "pinion: ${where} was resolved for ${lock.target.system} but this build is for ${system}; regenerate the lock with --system ${system}"
@@ -114,9 +115,9 @@ let
   mkBuilder = fname: builderName: args:
     let
       a = checkArgs fname (builtins.attrNames args) args;
-      p = prepare (builtins.intersectAttrs (builtins.listToAttrs (map (n: { name = n; value = null; }) pinionArgs)) a);
+      p = prepare (builtins.intersectAttrs (lib.genAttrs pinionArgs (_: null)) a);
       rest = builtins.removeAttrs a pinionArgs;
-      format = if rest ? format || rest ? pyproject then { } else { format = "setuptools"; };
+      format = lib.optionalAttrs (!(rest ? format || rest ? pyproject)) { format = "setuptools"; };
       built = p.basePython.pkgs.${builderName} (format // rest // {
         propagatedBuildInputs = (rest.propagatedBuildInputs or [ ]) ++ p.selected p.finalPs ++ (a.packagesExtra or [ ]);
       });

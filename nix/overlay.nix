@@ -10,7 +10,8 @@
 # so every package is built by nixpkgs' own, unchanged hooks.
 { pkgs, python, base, lock, tests }:
 let
-  util = import ./util.nix;
+  inherit (pkgs) lib;
+  util = import ./util.nix { inherit lib; };
 
   fetch = p: pkgs.fetchurl { inherit (p.source) url sha256; name = p.source.filename; };
 
@@ -51,8 +52,8 @@ let
       notPython = builtins.filter (d: !(builtins.isAttrs d && d ? pythonModule));
       binary = p.provider == "wheel" && util.wheelIsLinuxBinary p.source.filename;
       # Libraries shipped inside other wheels (torch/lib, nvidia/*/lib) of the runtime closure.
-      closureDeps = map (d: pySelf.${d}) (builtins.filter (d: d != p.name) (util.closure (n: depNames lock.packages.${n}) (depNames p)));
-      runtimeCheck = if skipRuntimeCheck p then { dontCheckRuntimeDeps = true; } else { };
+      closureDeps = map (d: pySelf.${d}) (lib.remove p.name (util.closure (n: depNames lock.packages.${n}) (depNames p)));
+      runtimeCheck = lib.optionalAttrs (skipRuntimeCheck p) { dontCheckRuntimeDeps = true; };
     in
     if p.provider == "wheel" then
       base.buildPythonPackage ({
@@ -64,17 +65,16 @@ let
         dontStrip = true;
         propagatedBuildInputs = deps;
         passthru = { inherit pinion; };
-      } // checks // runtimeCheck // (if binary then {
+      } // checks // runtimeCheck // lib.optionalAttrs binary {
         nativeBuildInputs = [ pkgs.autoPatchelfHook ];
         # manylinux wheels link libstdc++/libgcc_s and the PEP 599 system libraries
         # (libGL, glib, X11...) that auditwheel does not vendor.
-        buildInputs = (if pkgs.stdenv ? cc then [ pkgs.stdenv.cc.cc.lib ] else [ ])
+        buildInputs = lib.optional (pkgs.stdenv ? cc) pkgs.stdenv.cc.cc.lib
           ++ (pkgs.pythonManylinuxPackages.manylinux2014 or [ ]);
         # The CUDA driver library comes from the host system at run time, as in nixpkgs.
         autoPatchelfIgnoreMissingDeps = [ "libcuda.so.1" ];
-        preFixup = builtins.concatStringsSep "\n"
-          (map (d: "addAutoPatchelfSearchPath ${d}/${python.sitePackages}") closureDeps);
-      } else { }))
+        preFixup = lib.concatMapStringsSep "\n" (d: "addAutoPatchelfSearchPath ${d}/${python.sitePackages}") closureDeps;
+      })
     else if p.provider == "sdist" then
       warnUnknown p (base.buildPythonPackage ({
         pname = p.name;
@@ -91,7 +91,7 @@ let
         # nixpkgs puts `dependencies` into propagatedBuildInputs too, with the interpreter.
         pyDeps = builtins.filter (d: builtins.isAttrs d && d ? pythonModule && d ? pname && d.outPath != python.outPath)
           ((original.propagatedBuildInputs or [ ]) ++ (original.dependencies or [ ]));
-        pyDepNames = util.unique (map (d: util.normalizeName d.pname) pyDeps);
+        pyDepNames = util.uniqueSorted (map (d: util.normalizeName d.pname) pyDeps);
         # nixpkgs' package already has exactly the resolved dependencies: take it as
         # it is (same derivation as nixpkgs', so a binary cache has it).
         unchanged = pyDepNames == builtins.sort builtins.lessThan (depNames p)
@@ -100,7 +100,7 @@ let
           if e == null then "${name} (not in the lock)" else "${name} ${e.version} (${e.provider})";
         misfit = throw ''
           pinion: nixpkgs' `python.pkgs.${attr}` (${p.name} ${p.version}) has no overridePythonAttrs (a toPythonModule wrapper), so its Python dependencies cannot be replaced, and they differ from the lock's:
-            nixpkgs' ${attr} has: ${if pyDeps == [ ] then "none" else builtins.concatStringsSep ", " (util.unique (map (d: "${util.normalizeName d.pname} ${d.version or "?"}") pyDeps))}
+            nixpkgs' ${attr} has: ${if pyDeps == [ ] then "none" else builtins.concatStringsSep ", " (util.uniqueSorted (map (d: "${util.normalizeName d.pname} ${d.version or "?"}") pyDeps))}
             the lock has: ${if depNames p == [ ] then "none" else builtins.concatStringsSep ", " (map describe (depNames p))}
           hint: pin those packages to nixpkgs' versions with provider `nixpkgs` (e.g. `providers = { ${builtins.head (pyDepNames ++ [ "name" ])} = "nixpkgs"; };`), or take `${p.name}` from `wheel` or `sdist`.'';
       in
@@ -111,8 +111,8 @@ let
           # Keep non-Python inputs (C libraries), replace Python ones by the resolved set.
           propagatedBuildInputs = notPython (old.propagatedBuildInputs or [ ]) ++ deps;
           passthru = (old.passthru or { }) // { inherit pinion; };
-        } // (if old ? dependencies then { dependencies = notPython old.dependencies; } else { })
-        // (if tests then { } else { doCheck = false; }) // runtimeCheck)
+        } // lib.optionalAttrs (old ? dependencies) { dependencies = notPython old.dependencies; }
+        // lib.optionalAttrs (!tests) { doCheck = false; } // runtimeCheck)
     else
       throw "pinion: lock entry ${p.name} has unknown provider \"${p.provider}\" (expected wheel, sdist or nixpkgs)";
 in
@@ -121,7 +121,7 @@ let
   built = builtins.mapAttrs (_: build pySelf pySuper) lock.packages;
   # nixpkgs-provided packages are also reachable under their nixpkgs attribute.
   aliases = builtins.listToAttrs (builtins.concatMap
-    (p: if p.provider == "nixpkgs" && p.source.attr != p.name then [{ name = p.source.attr; value = pySelf.${p.name}; }] else [ ])
+    (p: lib.optional (p.provider == "nixpkgs" && p.source.attr != p.name) { name = p.source.attr; value = pySelf.${p.name}; })
     (builtins.attrValues lock.packages));
 in
 aliases // built

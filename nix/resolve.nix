@@ -3,7 +3,8 @@
 # it needs: providers, and the versions nixpkgs' Python set offers.
 { pkgs, resolver, dbFile }:
 let
-  util = import ./util.nix;
+  inherit (pkgs) lib;
+  util = import ./util.nix { inherit lib; };
 
   # The resolver built from this repository when none is given. The source is the
   # workspace's member directories (from Cargo.toml) and Cargo files only, so edits
@@ -15,7 +16,7 @@ let
     path = ./..;
     filter = path: type:
       let
-        rel = builtins.substring (builtins.stringLength (toString ./..) + 1) (-1) (toString path);
+        rel = lib.removePrefix "${toString ./..}/" (toString path);
         top = builtins.head (builtins.split "/" rel);
       in
       (builtins.elem rel [ "Cargo.toml" "Cargo.lock" ] || builtins.elem top memberDirs)
@@ -66,18 +67,17 @@ rec {
   # Checks provider strings at evaluation time (clear error before any build) and
   # normalizes package keys the way the lock names packages.
   checkProviders = providers:
-    builtins.listToAttrs (map
-      (key:
+    lib.mapAttrs'
+      (key: value:
         let
-          value = providers.${key};
           names = if builtins.isString value then util.splitComma value
             else throw "pinion: providers.${key} must be a string like \"wheel,sdist\", got a ${builtins.typeOf value}";
-          bad = builtins.filter (p: !(builtins.elem p validProviders)) names;
+          bad = lib.subtractLists validProviders names;
         in
         if names == [ ] then throw "pinion: providers.${key} is empty; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
         else if bad != [ ] then throw "pinion: providers.${key} = \"${value}\": unknown provider \"${builtins.head bad}\"; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
-        else { name = if key == "_default" then key else util.normalizeName key; value = builtins.concatStringsSep "," names; })
-      (builtins.attrNames providers));
+        else lib.nameValuePair (if key == "_default" then key else util.normalizeName key) (builtins.concatStringsSep "," names))
+      providers;
 
   # { "<name>" = { attr; version; }; } for those `names` (normalized project names)
   # that python.pkgs has as an attribute: `name` itself, or its underscore spelling
@@ -155,12 +155,12 @@ rec {
         let
           drv = lockDerivation { inherit requirements providers python system; nixpkgs = nixpkgsVersions' names; };
           text = builtins.readFile drv;
-          failed = builtins.substring 0 markerLength text == failureMarker;
+          failed = lib.hasPrefix failureMarker text;
           message = builtins.substring (markerLength + 1) (-1) text;
           lock = builtins.fromJSON text;
-          asked = builtins.listToAttrs (map (n: { name = n; value = null; }) names);
+          asked = lib.genAttrs names (_: null);
           reached =
-            if failed then util.unique (map util.normalizeName (builtins.filter (w: builtins.isString w && w != "") (builtins.split "[^A-Za-z0-9._-]+" message)))
+            if failed then util.uniqueSorted (map util.normalizeName (builtins.filter (w: builtins.isString w && w != "") (builtins.split "[^A-Za-z0-9._-]+" message)))
             else builtins.attrNames lock.packages;
           new = builtins.filter (n: !(asked ? ${n})) reached;
         in
@@ -169,7 +169,7 @@ rec {
           pinion: the resolution failed (${drv}):
           ${message}''
         else { inherit drv lock; };
-      providerNames = builtins.filter (n: n != "_default") (builtins.attrNames checked);
+      providerNames = lib.remove "_default" (builtins.attrNames checked);
     in
-    round (util.unique (util.requirementNames requirements ++ providerNames));
+    round (util.uniqueSorted (util.requirementNames requirements ++ providerNames));
 }

@@ -1,7 +1,7 @@
 # Checks of library internals (list of { what; ok; } per attribute, see run.sh).
 let
   inherit (import ../common.nix { }) pinion pkgs;
-  util = import ../../../nix/util.nix;
+  util = import ../../../nix/util.nix { inherit (pkgs) lib; };
   resolve = import ../../../nix/resolve.nix { inherit pkgs; resolver = ../fake-resolver; dbFile = ../fixtures/universe.json; };
   t = what: ok: { inherit what ok; };
   versions = resolve.nixpkgsVersions pkgs.python3.pkgs [ "requests" "pyyaml" "removed-package" "python" "buildpythonpackage" "six" "typing-extensions" ];
@@ -14,7 +14,7 @@ in
     (t "musllinux wheel detected" (util.wheelIsLinuxBinary "a-1-cp311-cp311-musllinux_1_1_x86_64.whl"))
     (t "pure wheel not patched" (!(util.wheelIsLinuxBinary "a_linux-1-py3-none-any.whl")))
     (t "macOS wheel not patched" (!(util.wheelIsLinuxBinary "a-1-cp311-cp311-macosx_11_0_arm64.whl")))
-    (t "composeManyExtensions order: later sees earlier" ((pkgs.lib.fix (pkgs.lib.extends (util.composeManyExtensions [ (s: p: { x = p.x + "a"; }) (s: p: { x = p.x + "b"; }) ]) (s: { x = "0"; }))).x == "0ab"))
+    (t "composeManyExtensions order: later sees earlier" ((pkgs.lib.fix (pkgs.lib.extends (pkgs.lib.composeManyExtensions [ (s: p: { x = p.x + "a"; }) (s: p: { x = p.x + "b"; }) ]) (s: { x = "0"; }))).x == "0ab"))
   ];
   nixpkgs-versions = [
     (t "package derivations listed with attr and version" (versions.requests == { attr = "requests"; version = "2.31.0"; }))
