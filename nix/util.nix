@@ -2,15 +2,17 @@
 # `lib` functions nixpkgs has had for years are used, so older nixpkgs work too.
 { lib }:
 rec {
-  # PEP 503 normalization, identical to pinion_pep::ProjectName.
+  # PEP 503 normalization: lowercase, each run of `-`, `_`, `.` becomes `-`. Gives what
+  # pinion_pep::ProjectName gives for a valid name (ASCII letters, digits, `-_.`, a
+  # letter or digit at each end); other strings are not checked (`_a` -> `-a`).
   normalizeName =
     s:
     lib.toLower (
       builtins.concatStringsSep "-" (builtins.filter builtins.isString (builtins.split "[-_.]+" s))
     );
 
-  # Leading and trailing whitespace removed (lib.strings.trim does this, but only
-  # since nixpkgs 24.05).
+  # Leading and trailing whitespace removed. (lib.strings.trim does the same but is a
+  # 2024 addition that older nixpkgs lack.)
   trim =
     s:
     let
