@@ -6,7 +6,8 @@ let
   pin = builtins.fromJSON (builtins.readFile ./db.json);
   repoRoot = ./..;
 
-  checkedPath = where: path: sha256:
+  checkedPath =
+    where: path: sha256:
     if !(builtins.pathExists path) then
       throw ''
         pinion: the database file ${toString path} (from ${where}) does not exist.
@@ -21,19 +22,27 @@ let
     else
       path;
 
-  fromSpec = where: spec:
+  fromSpec =
+    where: spec:
     if spec ? url then
       # A wrong hash here fails in Nix's fetcher with "hash mismatch ... specified: ...
       # got: ..."; the derivation name points the user at the setting to change.
       pkgs.fetchurl {
         inherit (spec) url sha256;
-        name = "pinion-db-fix-sha256-in-${builtins.replaceStrings [ "/" "." " " "`" ] [ "-" "-" "-" "" ] where}";
+        name = "pinion-db-fix-sha256-in-${
+          builtins.replaceStrings [ "/" "." " " "`" ] [ "-" "-" "-" "" ] where
+        }";
       }
     else if spec ? path then
-      checkedPath where (if builtins.isPath spec.path then spec.path else repoRoot + "/${spec.path}") (spec.sha256 or null)
+      checkedPath where (if builtins.isPath spec.path then spec.path else repoRoot + "/${spec.path}") (
+        spec.sha256 or null
+      )
     else
       throw "pinion: ${where} must contain `url` and `sha256`, or `path` (got keys: ${builtins.concatStringsSep ", " (builtins.attrNames spec)})";
 in
-if db == null then fromSpec "nix/db.json" pin
-else if builtins.isAttrs db && !(db ? outPath) then fromSpec "the db argument" db
-else db
+if db == null then
+  fromSpec "nix/db.json" pin
+else if builtins.isAttrs db && !(db ? outPath) then
+  fromSpec "the db argument" db
+else
+  db

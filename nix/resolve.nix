@@ -1,9 +1,14 @@
 # Resolution through the `resolver` binary inside a sandboxed derivation (no
 # network), whose output is imported (import-from-derivation), plus the inputs
 # it needs: providers, and the versions nixpkgs' Python set offers.
-{ pkgs, resolver, dbFile }:
+{
+  pkgs,
+  resolver,
+  dbFile,
+}:
 let
-  util = import ./util.nix;
+  inherit (pkgs) lib;
+  util = import ./util.nix { inherit lib; };
 
   # The resolver built from this repository when none is given. The source is the
   # workspace's member directories (from Cargo.toml) and Cargo files only, so edits
@@ -13,51 +18,69 @@ let
   src = builtins.path {
     name = "pinion-source";
     path = ./..;
-    filter = path: type:
+    filter =
+      path: type:
       let
-        rel = builtins.substring (builtins.stringLength (toString ./..) + 1) (-1) (toString path);
+        rel = lib.removePrefix "${toString ./..}/" (toString path);
         top = builtins.head (builtins.split "/" rel);
       in
-      (builtins.elem rel [ "Cargo.toml" "Cargo.lock" ] || builtins.elem top memberDirs)
+      (
+        builtins.elem rel [
+          "Cargo.toml"
+          "Cargo.lock"
+        ]
+        || builtins.elem top memberDirs
+      )
       && builtins.match "(.*/)?target(/.*)?|tests/nix.*" rel == null;
   };
   resolverPackage =
-    if resolver != null then resolver
-    else pkgs.rustPlatform.buildRustPackage {
-      pname = "pinion-resolver";
-      version = cargoToml.workspace.package.version;
-      inherit src;
-      cargoLock.lockFile = ../Cargo.lock;
-      cargoBuildFlags = [ "-p" "resolver" ];
-      doCheck = false;
-    };
+    if resolver != null then
+      resolver
+    else
+      pkgs.rustPlatform.buildRustPackage {
+        pname = "pinion-resolver";
+        version = cargoToml.workspace.package.version;
+        inherit src;
+        cargoLock.lockFile = ../Cargo.lock;
+        cargoBuildFlags = [
+          "-p"
+          "resolver"
+        ];
+        doCheck = false;
+      };
 
-  validProviders = [ "wheel" "sdist" "nixpkgs" ];
+  validProviders = [
+    "wheel"
+    "sdist"
+    "nixpkgs"
+  ];
 
   # The DB unpacked once into the store, so each resolution memory-maps pinion.db
   # (microseconds) instead of inflating the tarball (seconds at full PyPI scale). The
   # sha256 of pinion.db is checked against the tarball's manifest here, once, and handed
   # to the resolver for the lock. A raw pinion.db is accepted as is.
-  dbUnpacked = pkgs.runCommand "pinion-db-unpacked"
-    {
-      preferLocalBuild = true;
-      allowSubstitutes = false;
-    } ''
-    mkdir -p $out
-    if gzip -t ${dbFile} 2>/dev/null; then
-      tar -xzf ${dbFile} -C $out pinion.db manifest.json
-      want=$(sed -n 's/^ *"sha256": *"\([0-9a-f]*\)".*/\1/p' $out/manifest.json)
-    else
-      cp ${dbFile} $out/pinion.db
-      want=""
-    fi
-    got=$(sha256sum $out/pinion.db | cut -d' ' -f1)
-    if [ -n "$want" ] && [ "$want" != "$got" ]; then
-      echo "pinion: ${dbFile}: pinion.db has sha256 $got but its manifest says $want; the DB tarball is corrupt, fetch it again" >&2
-      exit 1
-    fi
-    printf %s "$got" > $out/sha256
-  '';
+  dbUnpacked =
+    pkgs.runCommand "pinion-db-unpacked"
+      {
+        preferLocalBuild = true;
+        allowSubstitutes = false;
+      }
+      ''
+        mkdir -p $out
+        if gzip -t ${dbFile} 2>/dev/null; then
+          tar -xzf ${dbFile} -C $out pinion.db manifest.json
+          want=$(sed -n 's/^ *"sha256": *"\([0-9a-f]*\)".*/\1/p' $out/manifest.json)
+        else
+          cp ${dbFile} $out/pinion.db
+          want=""
+        fi
+        got=$(sha256sum $out/pinion.db | cut -d' ' -f1)
+        if [ -n "$want" ] && [ "$want" != "$got" ]; then
+          echo "pinion: ${dbFile}: pinion.db has sha256 $got but its manifest says $want; the DB tarball is corrupt, fetch it again" >&2
+          exit 1
+        fi
+        printf %s "$got" > $out/sha256
+      '';
 in
 rec {
   inherit resolverPackage dbUnpacked;
@@ -65,19 +88,27 @@ rec {
 
   # Checks provider strings at evaluation time (clear error before any build) and
   # normalizes package keys the way the lock names packages.
-  checkProviders = providers:
-    builtins.listToAttrs (map
-      (key:
-        let
-          value = providers.${key};
-          names = if builtins.isString value then util.splitComma value
-            else throw "pinion: providers.${key} must be a string like \"wheel,sdist\", got a ${builtins.typeOf value}";
-          bad = builtins.filter (p: !(builtins.elem p validProviders)) names;
-        in
-        if names == [ ] then throw "pinion: providers.${key} is empty; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
-        else if bad != [ ] then throw "pinion: providers.${key} = \"${value}\": unknown provider \"${builtins.head bad}\"; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
-        else { name = if key == "_default" then key else util.normalizeName key; value = builtins.concatStringsSep "," names; })
-      (builtins.attrNames providers));
+  checkProviders =
+    providers:
+    lib.mapAttrs' (
+      key: value:
+      let
+        names =
+          if builtins.isString value then
+            util.splitComma value
+          else
+            throw "pinion: providers.${key} must be a string like \"wheel,sdist\", got a ${builtins.typeOf value}";
+        bad = lib.subtractLists validProviders names;
+      in
+      if names == [ ] then
+        throw "pinion: providers.${key} is empty; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
+      else if bad != [ ] then
+        throw "pinion: providers.${key} = \"${value}\": unknown provider \"${builtins.head bad}\"; valid providers are: ${builtins.concatStringsSep ", " validProviders}"
+      else
+        lib.nameValuePair (if key == "_default" then key else util.normalizeName key) (
+          builtins.concatStringsSep "," names
+        )
+    ) providers;
 
   # { "<name>" = { attr; version; }; } for those `names` (normalized project names)
   # that python.pkgs has as an attribute: `name` itself, or its underscore spelling
@@ -87,19 +118,44 @@ rec {
   # different project and is skipped.
   # Nothing else of the set is evaluated: an attribute that aborts or warns
   # elsewhere in python.pkgs costs nothing and prints nothing.
-  nixpkgsVersions = ps: names:
+  nixpkgsVersions =
+    ps: names:
     let
-      entry = name:
+      entry =
+        name:
         let
           underscored = builtins.replaceStrings [ "-" ] [ "_" ] name;
-          attr = if ps ? ${name} then name else if ps ? ${underscored} then underscored else null;
+          attr =
+            if ps ? ${name} then
+              name
+            else if ps ? ${underscored} then
+              underscored
+            else
+              null;
           r = builtins.tryEval (
-            let v = ps.${attr}; in
-            if builtins.isAttrs v && v ? pythonModule && v ? pname && v ? version
-              && builtins.isString v.pname && builtins.isString v.version
-              && util.normalizeName v.pname == name && !(v.meta.broken or false)
-            then { inherit name; value = { inherit attr; inherit (v) version; }; }
-            else null);
+            let
+              v = ps.${attr};
+            in
+            if
+              builtins.isAttrs v
+              && v ? pythonModule
+              && v ? pname
+              && v ? version
+              && builtins.isString v.pname
+              && builtins.isString v.version
+              && util.normalizeName v.pname == name
+              && !(v.meta.broken or false)
+            then
+              {
+                inherit name;
+                value = {
+                  inherit attr;
+                  inherit (v) version;
+                };
+              }
+            else
+              null
+          );
         in
         if attr != null && r.success then r.value else null;
     in
@@ -110,31 +166,43 @@ rec {
   # A failed resolution is an output too (the marker line, then the resolver's
   # message), so that evaluation can ask nixpkgs about the packages it names and
   # try again (resolveIfd); it is deterministic in the inputs like a lock.
-  lockDerivation = { requirements, providers, python, system, nixpkgs }:
+  lockDerivation =
+    {
+      requirements,
+      providers,
+      python,
+      system,
+      nixpkgs,
+    }:
     pkgs.runCommand "pinion-lock.json"
       {
         inherit requirements;
         providersJson = builtins.toJSON (checkProviders providers);
         nixpkgsJson = builtins.toJSON nixpkgs;
-        passAsFile = [ "requirements" "providersJson" "nixpkgsJson" ];
+        passAsFile = [
+          "requirements"
+          "providersJson"
+          "nixpkgsJson"
+        ];
         preferLocalBuild = true;
         allowSubstitutes = false;
-      } ''
-      echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
-      rc=0
-      ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
-        --python ${python.version} --system ${system} \
-        --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
-        --format json -o "$out" 2>resolver.log || rc=$?
-      cat resolver.log >&2
-      # Exit status 1 is the resolver's "cannot resolve" (or bad input); anything else
-      # (a crash, a kill) fails the build instead of being kept as a result.
-      if [ "$rc" = 1 ]; then
-        { echo "${failureMarker}"; cat resolver.log; } > "$out"
-      elif [ "$rc" != 0 ]; then
-        exit "$rc"
-      fi
-    '';
+      }
+      ''
+        echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
+        rc=0
+        ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
+          --python ${python.version} --system ${system} \
+          --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
+          --format json -o "$out" 2>resolver.log || rc=$?
+        cat resolver.log >&2
+        # Exit status 1 is the resolver's "cannot resolve" (or bad input); anything else
+        # (a crash, a kill) fails the build instead of being kept as a result.
+        if [ "$rc" = 1 ]; then
+          { echo "${failureMarker}"; cat resolver.log; } > "$out"
+        elif [ "$rc" != 0 ]; then
+          exit "$rc"
+        fi
+      '';
   failureMarker = "pinion: resolution failed";
 
   # Resolution through import-from-derivation, asking nixpkgs only about names the
@@ -144,32 +212,61 @@ rec {
   # nixpkgs versions for them). Usually two rounds, one resolver run each. Returns
   # the final lock derivation (for mkLock) and its value; a resolution that still
   # fails stops evaluation with the resolver's message.
-  resolveIfd = { requirements, providers, python, system, ps }:
+  resolveIfd =
+    {
+      requirements,
+      providers,
+      python,
+      system,
+      ps,
+    }:
     let
       checked = checkProviders providers;
       # Only names the providers let the resolver take from nixpkgs are looked up.
-      fromNixpkgs = n: builtins.elem "nixpkgs" (util.splitComma (checked.${n} or checked._default or "wheel,sdist,nixpkgs"));
+      fromNixpkgs =
+        n:
+        builtins.elem "nixpkgs" (
+          util.splitComma (checked.${n} or checked._default or "wheel,sdist,nixpkgs")
+        );
       nixpkgsVersions' = names: nixpkgsVersions ps (builtins.filter fromNixpkgs names);
       markerLength = builtins.stringLength failureMarker;
-      round = names:
+      round =
+        names:
         let
-          drv = lockDerivation { inherit requirements providers python system; nixpkgs = nixpkgsVersions' names; };
+          drv = lockDerivation {
+            inherit
+              requirements
+              providers
+              python
+              system
+              ;
+            nixpkgs = nixpkgsVersions' names;
+          };
           text = builtins.readFile drv;
-          failed = builtins.substring 0 markerLength text == failureMarker;
+          failed = lib.hasPrefix failureMarker text;
           message = builtins.substring (markerLength + 1) (-1) text;
           lock = builtins.fromJSON text;
-          asked = builtins.listToAttrs (map (n: { name = n; value = null; }) names);
+          asked = lib.genAttrs names (_: null);
           reached =
-            if failed then util.unique (map util.normalizeName (builtins.filter (w: builtins.isString w && w != "") (builtins.split "[^A-Za-z0-9._-]+" message)))
-            else builtins.attrNames lock.packages;
+            if failed then
+              util.uniqueSorted (
+                map util.normalizeName (
+                  builtins.filter (w: builtins.isString w && w != "") (builtins.split "[^A-Za-z0-9._-]+" message)
+                )
+              )
+            else
+              builtins.attrNames lock.packages;
           new = builtins.filter (n: !(asked ? ${n})) reached;
         in
-        if nixpkgsVersions' new != { } then round (names ++ new)
-        else if failed then throw ''
-          pinion: the resolution failed (${drv}):
-          ${message}''
-        else { inherit drv lock; };
-      providerNames = builtins.filter (n: n != "_default") (builtins.attrNames checked);
+        if nixpkgsVersions' new != { } then
+          round (names ++ new)
+        else if failed then
+          throw ''
+            pinion: the resolution failed (${drv}):
+            ${message}''
+        else
+          { inherit drv lock; };
+      providerNames = lib.remove "_default" (builtins.attrNames checked);
     in
-    round (util.unique (util.requirementNames requirements ++ providerNames));
+    round (util.uniqueSorted (util.requirementNames requirements ++ providerNames));
 }

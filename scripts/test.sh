@@ -12,6 +12,9 @@ step "machine set-up"
 step "format"
 cargo fmt --all --check
 
+step "nixfmt"
+./scripts/nixfmt.sh
+
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

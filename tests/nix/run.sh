@@ -23,22 +23,33 @@ section() { echo "== $1"; }
 
 ev() { nix-instantiate --read-write-mode --eval --strict --json "$@"; }
 
-# Evaluates FILE -A ATTR (a list of {what, ok}) and reports every check.
+# Evaluates attribute ATTR of FILE (a set of { expr; expected; context ? ; } cases, see
+# common.nix; FILE may be a function of the --arg/--argstr given) and reports every case,
+# with the expected and actual values (and the context) of a failing one.
 checks() {
   local file="$1" attr="$2"; shift 2
-  local out err
-  if ! out="$(ev "$file" -A "$attr" "$@" 2>"$work/err")"; then
+  local out
+  if ! out="$(ev -E '{ file, attr, ... }@args: let f = import file; cases = if builtins.isFunction f then f (builtins.removeAttrs args [ "file" "attr" ]) else f; in (import ./common.nix { }).runCases cases.${attr}' \
+    --arg file "./$file" --argstr attr "$attr" "$@" 2>"$work/err")"; then
     bad "$attr: evaluation failed" "$(cat "$work/err")"; return
   fi
   if ! python3 -c 'import json, sys
-checks = json.load(sys.stdin)
-assert isinstance(checks, list) and checks, "no checks"
-for c in checks:
-    print(("True" if c["ok"] is True else "False") + "\t" + c["what"])' <<<"$out" >"$work/checks" 2>"$work/err"; then
-    bad "$attr: bad check list" "$(cat "$work/err")"; return
+cases = json.load(sys.stdin)
+assert isinstance(cases, list) and cases, "no cases"
+show = lambda v: json.dumps(v, sort_keys=True)
+for c in cases:
+    line = ("True" if c["ok"] is True else "False") + "\t" + c["what"]
+    if c["ok"] is not True:
+        detail = "expected: " + show(c["expected"]) + "\nactual:   " + show(c["actual"])
+        if c.get("context") is not None:
+            detail += "\ncontext:  " + show(c["context"])
+        # One line for read; printf %b restores the newlines.
+        line += "\t" + detail.replace("\\", "\\\\").replace("\n", "\\n")
+    print(line)' <<<"$out" >"$work/checks" 2>"$work/err"; then
+    bad "$attr: bad case list" "$(cat "$work/err")"; return
   fi
-  while IFS=$'\t' read -r status what; do
-    if [ "$status" = True ]; then ok "$attr: $what"; else bad "$attr: $what"; fi
+  while IFS=$'\t' read -r status what detail; do
+    if [ "$status" = True ]; then ok "$attr: $what"; else bad "$attr: $what" "$(printf '%b' "$detail")"; fi
   done <"$work/checks"
 }
 
@@ -71,7 +82,7 @@ else bad "/usr/bin/python3 must be CPython 3.11 (Debian 12) for the nixpkgs stub
 if [ "$(nix show-config 2>/dev/null | awk '$1=="sandbox"{print $3}')" = true ]; then ok "sandbox enabled"; else bad "sandbox not enabled (run tests/nix/setup-nix.sh)"; fi
 
 section "library internals"
-for a in util nixpkgs-versions providers options; do checks cases/units.nix "$a"; done
+for a in util stand-in-lib nixpkgs-versions providers options; do checks cases/units.nix "$a"; done
 
 section "seed page examples (tests/nix/seed, fake resolver)"
 git init -q -b master "$work/git" && cp "$here/seed/project/setup.py" "$work/git/" && cp -r "$here/seed/project/my_package" "$work/git/" \

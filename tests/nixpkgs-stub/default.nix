@@ -4,32 +4,58 @@
 # the real nixpkgs signature it follows is documented in README.md.
 # Builders run the host's /bin/sh and /usr/bin/python3 (made visible in the
 # sandbox by tests/nix/setup-nix.sh); real nixpkgs never does that.
-{ system ? builtins.currentSystem, config ? { }, overlays ? [ ] }:
+{
+  system ? builtins.currentSystem,
+  config ? { },
+  overlays ? [ ],
+}:
 let
   lib = import ./lib.nix;
   hostPath = "/usr/bin:/bin";
 
   # stdenv.mkDerivation: `buildCommand` if given, else the phases below, run by
   # the host shell; `passthru` is kept out of the environment.
-  mkDerivation = attrs:
+  mkDerivation =
+    attrs:
     let
       name = attrs.name or "${attrs.pname}-${attrs.version}";
-      env = builtins.removeAttrs attrs [ "passthru" "meta" "name" ];
-      drv = derivation (env // {
-        inherit name system;
-        builder = "/bin/sh";
-        args = [ "-e" ./builder.sh ];
-        PATH = hostPath;
-      });
+      env = builtins.removeAttrs attrs [
+        "passthru"
+        "meta"
+        "name"
+      ];
+      drv = derivation (
+        env
+        // {
+          inherit name system;
+          builder = "/bin/sh";
+          args = [
+            "-e"
+            ./builder.sh
+          ];
+          PATH = hostPath;
+        }
+      );
     in
-    drv // (attrs.passthru or { }) // {
+    drv
+    // (attrs.passthru or { })
+    // {
       meta = attrs.meta or { };
       overrideAttrs = f: mkDerivation (attrs // (f attrs));
     };
 
-  runCommand = name: env: buildCommand: mkDerivation (env // { inherit name buildCommand; });
+  runCommand =
+    name: env: buildCommand:
+    mkDerivation (env // { inherit name buildCommand; });
 
-  python = import ./python.nix { inherit lib mkDerivation runCommand config; };
+  python = import ./python.nix {
+    inherit
+      lib
+      mkDerivation
+      runCommand
+      config
+      ;
+  };
 
   basePkgs = self: {
     inherit lib system config;
@@ -45,14 +71,40 @@ let
     };
     inherit runCommand;
     # The builtin fetcher needs no tools and runs outside the build sandbox.
-    fetchurl = { url, sha256 ? "", hash ? "", name ? baseNameOf url, ... }:
-      import <nix/fetchurl.nix> { inherit url sha256 hash name; };
-    mkShell = { name ? "nix-shell", packages ? [ ], buildInputs ? [ ], nativeBuildInputs ? [ ], shellHook ? "", passthru ? { }, ... }@attrs:
-      mkDerivation ((builtins.removeAttrs attrs [ "packages" ]) // {
-        inherit name passthru shellHook;
-        buildInputs = packages ++ buildInputs;
-        buildCommand = ''echo "$buildInputs $nativeBuildInputs" > "$out"'';
-      });
+    fetchurl =
+      {
+        url,
+        sha256 ? "",
+        hash ? "",
+        name ? baseNameOf url,
+        ...
+      }:
+      import <nix/fetchurl.nix> {
+        inherit
+          url
+          sha256
+          hash
+          name
+          ;
+      };
+    mkShell =
+      {
+        name ? "nix-shell",
+        packages ? [ ],
+        buildInputs ? [ ],
+        nativeBuildInputs ? [ ],
+        shellHook ? "",
+        passthru ? { },
+        ...
+      }@attrs:
+      mkDerivation (
+        (builtins.removeAttrs attrs [ "packages" ])
+        // {
+          inherit name passthru shellHook;
+          buildInputs = packages ++ buildInputs;
+          buildCommand = ''echo "$buildInputs $nativeBuildInputs" > "$out"'';
+        }
+      );
     # auto-patchelf.sh: sourced as a setup hook; checks DT_NEEDED of the output's
     # ELF files after the fixup phase (see auto-patchelf.py).
     autoPatchelfHook = runCommand "auto-patchelf-hook" { } ''
@@ -80,14 +132,24 @@ let
           libGL.so.1 libgobject-2.0.so.0 libgthread-2.0.so.0 libglib-2.0.so.0; do : > "$out/lib/$l"; done
       '')
     ];
-    rustPlatform.buildRustPackage = { pname, version, src, cargoLock, ... }@attrs:
+    rustPlatform.buildRustPackage =
+      {
+        pname,
+        version,
+        src,
+        cargoLock,
+        ...
+      }@attrs:
       assert builtins.pathExists cargoLock.lockFile;
-      mkDerivation ((builtins.removeAttrs attrs [ "cargoLock" ]) // {
-        buildCommand = ''
-          echo "nixpkgs-stub: cannot build Rust crates (no toolchain in the stub); pass a prebuilt resolver = ..." >&2
-          exit 1
-        '';
-      });
+      mkDerivation (
+        (builtins.removeAttrs attrs [ "cargoLock" ])
+        // {
+          buildCommand = ''
+            echo "nixpkgs-stub: cannot build Rust crates (no toolchain in the stub); pass a prebuilt resolver = ..." >&2
+            exit 1
+          '';
+        }
+      );
 
     python3 = self.python311;
     python311 = python.mkInterpreter { version = "3.11.2"; };

@@ -2,7 +2,11 @@
 { url, sha256 }:
 let
   pkgs = import ../../nixpkgs-stub { };
-  pinion = import ../../.. { inherit pkgs; resolver = ../fake-resolver; db = { inherit url sha256; }; };
+  pinion = import ../../.. {
+    inherit pkgs;
+    resolver = ../fake-resolver;
+    db = { inherit url sha256; };
+  };
 in
 {
   six = (pinion.mkPython { requirements = "six"; }).pinion.packages.six.version;

@@ -1,6 +1,8 @@
 # mkLock writes a JSON lock; the same environment must come from it (without
 # IFD) and from resolving directly (with IFD).
-{ lock ? null }:
+{
+  lock ? null,
+}:
 let
   inherit (import ../common.nix { }) pinion;
   requirements = "requests==2.31.0";

@@ -4,7 +4,14 @@ let
   lock = builtins.fromJSON (builtins.readFile ../fixtures/real.lock.json.in);
 in
 {
-  unknown-requirements = (pinion.mkPython {
-    lock = lock // { packages = lock.packages // { tomli = lock.packages.tomli // { requirements_known = false; }; }; };
-  }).drvPath;
+  unknown-requirements =
+    (pinion.mkPython {
+      lock = lock // {
+        packages = lock.packages // {
+          tomli = lock.packages.tomli // {
+            requirements_known = false;
+          };
+        };
+      };
+    }).drvPath;
 }

@@ -1,5 +1,8 @@
 # Seed page: "buildPythonPackage / buildPythonApplication" (from source and a list of requirements).
-{ pinion-src ? ../pinion-src, application ? false }:
+{
+  pinion-src ? ../pinion-src,
+  application ? false,
+}:
 let
   pinion = import pinion-src { };
 in

@@ -1,5 +1,8 @@
 # Seed page: "buildPythonPackage from GitHub" (the test passes a local git repository's URL).
-{ pinion-src ? ../pinion-src, gitUrl }:
+{
+  pinion-src ? ../pinion-src,
+  gitUrl,
+}:
 let
   pinion = import pinion-src { };
 in

@@ -1,5 +1,8 @@
 # Seed page: "mkPython / mkPythonShell" (build a python environment from a list of requirements).
-{ pinion-src ? ../pinion-src, shell ? false }:
+{
+  pinion-src ? ../pinion-src,
+  shell ? false,
+}:
 let
   pinion = import pinion-src { };
 in

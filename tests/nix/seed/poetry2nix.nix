@@ -1,5 +1,7 @@
 # Seed page: "Include poetry2nix overrides" (everything from sdist, overrides from a file).
-{ pinion-src ? ../pinion-src }:
+{
+  pinion-src ? ../pinion-src,
+}:
 let
   pinion = import pinion-src { };
 in

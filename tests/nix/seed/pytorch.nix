@@ -1,5 +1,7 @@
 # Seed page: "Recent PyTorch with nixpkgs dependencies, overlays, and custom python".
-{ pinion-src ? ../pinion-src }:
+{
+  pinion-src ? ../pinion-src,
+}:
 let
   pinion = import pinion-src { };
   overlays = [ ]; # some very useful overlays
@@ -20,7 +22,12 @@ pinion.mkPython rec {
   };
 
   # Include my own overlay.
-  pkgs = import <nixpkgs> { config = { allowUnfree = true; }; inherit overlays; };
+  pkgs = import <nixpkgs> {
+    config = {
+      allowUnfree = true;
+    };
+    inherit overlays;
+  };
 
   # Select custom python version (Must be taken from pkgs with the overlay applied)
   python = pkgs.python36;

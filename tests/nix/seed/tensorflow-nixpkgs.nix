@@ -1,5 +1,7 @@
 # Seed page: "Tensorflow with SSE/AVX/FMA support" (tensorflow forced from nixpkgs).
-{ pinion-src ? ../pinion-src }:
+{
+  pinion-src ? ../pinion-src,
+}:
 let
   pinion = import pinion-src { };
 in

@@ -1,5 +1,7 @@
 # Seed page: "Tensorflow via wheel (newer versions, quicker builds)" with an overrides_post fix.
-{ pinion-src ? ../pinion-src }:
+{
+  pinion-src ? ../pinion-src,
+}:
 let
   pinion = import pinion-src { };
 in
