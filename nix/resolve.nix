@@ -103,10 +103,11 @@ rec {
     in
     first // exact;
 
-  # The derivation whose output is the lock for these inputs (format "nix" for
-  # import, "json" for a lock file users commit).
-  lockDerivation = { requirements, providers, python, system, nixpkgsPs, format }:
-    pkgs.runCommand "pinion-lock${if format == "json" then ".json" else ".nix"}"
+  # One resolution step in the sandbox (data-format.md, *Resolution in two steps*): the
+  # resolver gets the hash shards fetched so far and writes `need.json` (every shard the
+  # lock needs), and `lock` once it has them all.
+  resolveStep = { requirements, providers, python, system, nixpkgsPs, format }: name: shards:
+    pkgs.runCommand name
       {
         inherit requirements;
         providersJson = builtins.toJSON (checkProviders providers);
@@ -115,10 +116,37 @@ rec {
         preferLocalBuild = true;
         allowSubstitutes = false;
       } ''
-      echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
+      echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile} (${toString (builtins.length shards)} hash shards)"
+      mkdir -p $out shards
+      ${builtins.concatStringsSep "\n" (map (s: "ln -s ${s.path} shards/${s.file}") shards)}
       ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
         --python ${python.version} --system ${system} \
         --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
-        --format ${format} -o "$out"
+        --shards shards --need-shards $out/need.json \
+        --format ${format} -o $out/lock
+    '';
+
+  # The derivation whose output is the lock for these inputs (format "nix" for
+  # import, "json" for a lock file users commit). Resolves without hash shards first,
+  # fetches the shards the resolver asks for, and resolves again with them; a third step
+  # only when `--hash` options made the picks depend on hashes. Each step is imported
+  # (import-from-derivation) to read which shards it needs.
+  lockDerivation = args:
+    let
+      ext = if args.format == "json" then ".json" else ".nix";
+      shardFor = dbFile.shardFor or (s: throw "pinion: the database ${toString dbFile} comes without hash shards, and the resolution needs ${s.file}; pass `db = { path = ...; shards = ./dir; }` or `{ url; sha256; shards_url; }`");
+      loop = n: have:
+        let
+          step = resolveStep args (if n == 1 then "pinion-lock${ext}" else "pinion-lock${ext}-step${toString n}") have;
+          need = (builtins.fromJSON (builtins.readFile "${step}/need.json")).shards;
+          missing = builtins.filter (s: !(builtins.any (h: h.file == s.file) have)) need;
+        in
+        if missing == [ ] then step
+        else if n >= 3 then throw "pinion: the resolver still needs hash shards after ${toString n} steps (${builtins.concatStringsSep ", " (map (s: s.file) missing)}); this is a bug"
+        else loop (n + 1) (have ++ map (s: { inherit (s) file; path = shardFor s; }) missing);
+      final = loop 1 [ ];
+    in
+    pkgs.runCommand "pinion-lock${ext}" { preferLocalBuild = true; allowSubstitutes = false; } ''
+      cp ${final}/lock $out
     '';
 }
