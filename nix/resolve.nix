@@ -162,10 +162,14 @@ rec {
     builtins.listToAttrs (builtins.filter (e: e != null) (map entry names));
 
   # The derivation whose output is the JSON lock for these inputs; `nixpkgs` is
-  # the { name = { attr; version; }; } table the resolver may take packages from.
-  # A failed resolution is an output too (the marker line, then the resolver's
-  # message), so that evaluation can ask nixpkgs about the packages it names and
-  # try again (resolveIfd); it is deterministic in the inputs like a lock.
+  # the { name = { attr; version; }; } table the resolver may take packages from,
+  # `shards` the { "shard-XXXX.bin" = <file>; } hash shards at hand (data-format.md,
+  # *Resolution in two steps*). Two other outputs are results too, deterministic in the
+  # inputs like a lock: a failed resolution (the failure marker line, then the
+  # resolver's message), so that evaluation can ask nixpkgs about the packages it names
+  # and try again, and a resolution whose lock needs shards not at hand (the shards
+  # marker line, then the resolver's need-shards JSON), so that evaluation fetches them
+  # and runs it again (resolveIfd).
   lockDerivation =
     {
       requirements,
@@ -173,6 +177,7 @@ rec {
       python,
       system,
       nixpkgs,
+      shards,
     }:
     pkgs.runCommand "pinion-lock.json"
       {
@@ -188,12 +193,17 @@ rec {
         allowSubstitutes = false;
       }
       ''
-        echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile}"
+        echo "pinion: resolving for Python ${python.version} on ${system} with ${dbFile} (${toString (builtins.length (builtins.attrNames shards))} hash shards)"
+        mkdir shards
+        ${builtins.concatStringsSep "\n" (
+          map (f: "ln -s ${shards.${f}} shards/${f}") (builtins.attrNames shards)
+        )}
         rc=0
         ${resolverExe} --db ${dbUnpacked}/pinion.db --db-sha256 "$(cat ${dbUnpacked}/sha256)" -r "$requirementsPath" \
           --python ${python.version} --system ${system} \
           --providers "$providersJsonPath" --nixpkgs "$nixpkgsJsonPath" \
-          --format json -o "$out" 2>resolver.log || rc=$?
+          --shards shards --need-shards need.json \
+          --format json -o lock.json 2>resolver.log || rc=$?
         cat resolver.log >&2
         # Exit status 1 is the resolver's "cannot resolve" (or bad input); anything else
         # (a crash, a kill) fails the build instead of being kept as a result.
@@ -201,17 +211,32 @@ rec {
           { echo "${failureMarker}"; cat resolver.log; } > "$out"
         elif [ "$rc" != 0 ]; then
           exit "$rc"
+        elif [ -e lock.json ]; then
+          mv lock.json "$out"
+        else
+          { echo "${shardsMarker}"; cat need.json; } > "$out"
         fi
       '';
   failureMarker = "pinion: resolution failed";
+  shardsMarker = "pinion: hash shards needed";
+
+  # The shard file for one entry ({ file; sha256; }) of the resolver's need-shards list.
+  shardFor =
+    dbFile.shardFor or (
+      s:
+      throw "pinion: the database ${toString dbFile} comes without hash shards, and the resolution needs ${s.file}; pass `db = { path = ...; shards = ./dir; }` or `db = { url = ...; sha256 = ...; shards_url = ...; }`"
+    );
 
   # Resolution through import-from-derivation, asking nixpkgs only about names the
   # resolution reaches: first the names in the requirements and providers; then,
   # while the lock (or the resolver's failure message) names packages nixpkgs has
   # that were not asked about, again with those added (the resolver may then take
-  # nixpkgs versions for them). Usually two rounds, one resolver run each. Returns
-  # the final lock derivation (for mkLock) and its value; a resolution that still
-  # fails stops evaluation with the resolver's message.
+  # nixpkgs versions for them). Hash shards are fetched as the resolver asks for them
+  # and kept for the later rounds, so a round after the first usually has them all
+  # already: a single round is two resolver runs (the first one says which shards
+  # the lock needs, the second writes it), two rounds usually three. Returns the
+  # final lock derivation (for mkLock) and its value; a resolution that still fails
+  # stops evaluation with the resolver's message.
   resolveIfd =
     {
       requirements,
@@ -229,9 +254,9 @@ rec {
           util.splitComma (checked.${n} or checked._default or "wheel,sdist,nixpkgs")
         );
       nixpkgsVersions' = names: nixpkgsVersions ps (builtins.filter fromNixpkgs names);
-      markerLength = builtins.stringLength failureMarker;
+      afterLine = marker: text: builtins.substring (builtins.stringLength marker + 1) (-1) text;
       round =
-        names:
+        names: shards:
         let
           drv = lockDerivation {
             inherit
@@ -239,12 +264,17 @@ rec {
               providers
               python
               system
+              shards
               ;
             nixpkgs = nixpkgsVersions' names;
           };
           text = builtins.readFile drv;
           failed = lib.hasPrefix failureMarker text;
-          message = builtins.substring (markerLength + 1) (-1) text;
+          message = afterLine failureMarker text;
+          needsShards = lib.hasPrefix shardsMarker text;
+          missing =
+            builtins.filter (s: !(shards ? ${s.file}))
+              (builtins.fromJSON (afterLine shardsMarker text)).shards;
           lock = builtins.fromJSON text;
           asked = lib.genAttrs names (_: null);
           reached =
@@ -258,8 +288,16 @@ rec {
               builtins.attrNames lock.packages;
           new = builtins.filter (n: !(asked ? ${n})) reached;
         in
-        if nixpkgsVersions' new != { } then
-          round (names ++ new)
+        if needsShards then
+          # Each such step adds at least one shard, so this ends.
+          if missing == [ ] then
+            throw "pinion: the resolver asks for hash shards it was given (${drv}); this is a bug"
+          else
+            round names (
+              shards // builtins.listToAttrs (map (s: lib.nameValuePair s.file (shardFor s)) missing)
+            )
+        else if nixpkgsVersions' new != { } then
+          round (names ++ new) shards
         else if failed then
           throw ''
             pinion: the resolution failed (${drv}):
@@ -268,5 +306,5 @@ rec {
           { inherit drv lock; };
       providerNames = lib.remove "_default" (builtins.attrNames checked);
     in
-    round (util.uniqueSorted (util.requirementNames requirements ++ providerNames));
+    round (util.uniqueSorted (util.requirementNames requirements ++ providerNames)) { };
 }

@@ -5,9 +5,11 @@
 #                      [--projects-file F | --all] [--smoke-requirements F] [--pin FILE]
 #
 # 1. crawler sync (incremental; the state in DIR/crawl.sqlite is restored by the caller)
-# 2. dbgen build -> OUT/pinion-db-DATE.tar.gz (+ .sha256), dbgen verify
+# 2. dbgen build -> OUT/pinion-db-DATE.tar.gz (+ .sha256) and its hash shards in
+#    OUT/shards/ (shard-XXXX.bin; published as a commit of a data branch, see data-format.md), dbgen verify
 # 3. a smoke resolution of --smoke-requirements against the new DB
-# 4. the new default pin for nix/ written to --pin (url template from PINION_RELEASE_URL)
+# 4. the new default pin for nix/ written to --pin (url template from PINION_RELEASE_URL, shard
+#    base URL from PINION_SHARDS_URL, default: file://OUT/shards)
 # Binaries come from $PINION_BIN (default: target/release).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,20 +43,22 @@ db="$out/pinion-db-$date.tar.gz"
 echo ">> dbgen build -> $db"
 # created-at is the publication date, not the wall clock, so anyone can rebuild the same bytes
 # from the published crawl state: dbgen build --state crawl.sqlite --created-at DATE.
-"$bin/dbgen" build --state "$state/crawl.sqlite" --out "$db" --created-at "${date}T00:00:00Z"
-"$bin/dbgen" verify "$db"
+"$bin/dbgen" build --state "$state/crawl.sqlite" --out "$db" --shards-out "$out/shards" --created-at "${date}T00:00:00Z"
+"$bin/dbgen" verify "$db" --shards "$out/shards"
 sha=$(sha256sum "$db" | cut -d' ' -f1)
 echo "$sha  $(basename "$db")" > "$db.sha256"
 
 if [ -n "$smoke" ]; then
   echo ">> smoke resolution of $smoke"
-  "$bin/resolver" --db "$db" -r "$smoke" --python 3.11.7 --system x86_64-linux --format json -o "$out/smoke.lock.json"
+  "$bin/resolver" --db "$db" --shards "$out/shards" -r "$smoke" --python 3.11.7 --system x86_64-linux --format json -o "$out/smoke.lock.json"
 fi
 
 if [ -n "$pin" ]; then
   url=${PINION_RELEASE_URL:-file://$db}
   url=${url//\{date\}/$date}
-  printf '{\n  "sha256": "%s",\n  "url": "%s"\n}\n' "$sha" "$url" > "$pin"
+  shards_url=${PINION_SHARDS_URL:-file://$out/shards}
+  shards_url=${shards_url//\{date\}/$date}
+  printf '{\n  "sha256": "%s",\n  "shards_url": "%s",\n  "url": "%s"\n}\n' "$sha" "$shards_url" "$url" > "$pin"
   echo ">> pin written to $pin"
 fi
 echo ">> published $db ($sha)"

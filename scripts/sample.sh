@@ -7,15 +7,16 @@ cd "$(dirname "$0")/.."
 ./scripts/setup-machine.sh >/dev/null
 cargo build --release --locked -q -p resolver -p dbgen
 db=sample/pinion-db.tar.gz
+shards=sample/pinion-db-shards
 out=target/sample
 mkdir -p "$out"
-target/release/dbgen verify "$db" >&2
+target/release/dbgen verify "$db" --shards "$shards" >&2
 for req in sample/requirements/*.txt; do
   set_name=$(basename "$req" .txt)
   echo ">> $req" >&2
-  target/release/resolver --db "$db" -r "$req" --python 3.11.7 --system x86_64-linux \
+  target/release/resolver --db "$db" --shards "$shards" -r "$req" --python 3.11.7 --system x86_64-linux \
     --format json -o "$out/$set_name.lock.json"
-  target/release/resolver --db "$db" -r "$req" --python 3.11.7 --system x86_64-linux \
+  target/release/resolver --db "$db" --shards "$shards" -r "$req" --python 3.11.7 --system x86_64-linux \
     --format nix -o "$out/$set_name.lock.nix"
   python3 - "$out/$set_name.lock.json" <<'PY' >&2
 import json, sys

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use resolver::db::{Database, FileKind, Metadata, ReqSet};
+use resolver::db::{Database, FileKind, Metadata, ReqSet, ShardSet, layout};
 
 use crate::time::rfc3339;
 
@@ -73,8 +73,9 @@ pub fn summary(db: &Database) -> String {
     s
 }
 
-/// One project, newest release first; `None` when the database does not have it.
-pub fn project(db: &Database, name: &str) -> Option<String> {
+/// One project, newest release first; `None` when the database does not have it. Hashes
+/// and URLs come from `shards` when its hash shard is there.
+pub fn project(db: &Database, shards: &ShardSet, name: &str) -> Option<String> {
     let p = db.project(name)?;
     let mut s = String::new();
     let releases: Vec<_> = p.releases().collect();
@@ -105,17 +106,23 @@ pub fn project(db: &Database, name: &str) -> Option<String> {
                 ),
                 FileKind::Sdist => "sdist".to_string(),
             };
-            let sha = resolver::db::layout::hex_lower(f.sha256());
+            let shard = || {
+                let file = layout::shard_file_name(db.shard_of(p.name()));
+                format!("(in hash shard {file})")
+            };
+            let sha = shards
+                .hashes(p.name(), &f)
+                .map_or_else(shard, |h| layout::hex_lower(&h.sha256));
             let _ = writeln!(s, "  {}  [{kind}]", f.filename());
             let _ = writeln!(
                 s,
-                "    sha256 {sha}  size {}  requires-python {}  metadata #{}{}",
-                f.size().map_or_else(|| "?".into(), |n| n.to_string()),
+                "    sha256 {sha}  requires-python {}  metadata #{}{}",
                 f.requires_python().unwrap_or("-"),
                 f.metadata().id(),
                 if f.yanked() { "  yanked" } else { "" }
             );
-            let _ = writeln!(s, "    {}", f.url());
+            let url = shards.url(p.name(), &f).map_or_else(shard, |u| u.into_owned());
+            let _ = writeln!(s, "    {url}");
             metas.insert(f.metadata().id(), f.metadata());
         }
         for (id, m) in metas {

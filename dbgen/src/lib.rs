@@ -14,7 +14,10 @@ mod write;
 
 use std::path::Path;
 
-pub use write::{BuildOptions, WriteError, WriteStats, Writer, write_db, write_db_with_stats};
+pub use write::{
+    BuildOptions, WriteError, WriteStats, Writer, Written, default_shard_count, write_db,
+    write_db_with_stats,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -28,18 +31,23 @@ pub enum BuildError {
     Tarball(#[from] std::io::Error),
 }
 
-/// The result of [`build`]: the published tarball, the raw database inside it, and what was
-/// skipped on the way.
+/// The result of [`build`]: the published tarball, the raw database inside it, its hash
+/// shards (index = shard number), and what was skipped on the way.
 pub struct Built {
     pub tarball: Vec<u8>,
     pub db: Vec<u8>,
+    pub shards: Vec<Vec<u8>>,
     pub load: state::LoadStats,
     pub write: WriteStats,
 }
 
 /// `dbgen build`: crawl state → tarball. `created_at` defaults to the state's
 /// `meta.last_sync_finished_at`, so the output is a function of the state alone.
-pub fn build(state_path: &Path, created_at: Option<i64>) -> Result<Built, BuildError> {
+pub fn build(
+    state_path: &Path,
+    created_at: Option<i64>,
+    shard_count: Option<u32>,
+) -> Result<Built, BuildError> {
     let reader = state::StateReader::open(state_path)?;
     let created_at = created_at
         .or(reader.finished_at)
@@ -49,11 +57,15 @@ pub fn build(state_path: &Path, created_at: Option<i64>) -> Result<Built, BuildE
     reader.for_each_project(&mut load, |p| {
         writer.add_project(&p).map_err(BuildError::from)
     })?;
-    let (db, write) = writer.finish(
+    let (written, write) = writer.finish(
         &reader.index_url,
         reader.last_serial,
-        &BuildOptions { created_at },
+        &BuildOptions {
+            created_at,
+            shard_count,
+        },
     )?;
+    let Written { db, shards } = written;
     // Reopening checks what was written and yields the header facts for the manifest.
     let database = resolver::db::Database::from_bytes(db)?;
     let info = database.info();
@@ -62,6 +74,7 @@ pub fn build(state_path: &Path, created_at: Option<i64>) -> Result<Built, BuildE
     Ok(Built {
         tarball,
         db,
+        shards,
         load,
         write,
     })

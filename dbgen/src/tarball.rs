@@ -30,6 +30,7 @@ pub fn manifest_json(info: &DbInfo, db: &[u8]) -> String {
         "db_file": "pinion.db",
         "db_size": db.len(),
         "sha256": hex_lower(&Sha256::digest(db)),
+        "shard_count": info.shard_count,
         "counts": {
             "projects": projects, "releases": releases, "files": files, "metadata": metadata,
             "requirements": requirements, "requirement_sets": reqsets, "lists": lists,

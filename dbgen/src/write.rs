@@ -1,4 +1,4 @@
-//! Serializes a [`Universe`] into database format v2 (`data-format.md`, layout types shared
+//! Serializes a [`Universe`] into database format v3 (`data-format.md`, layout types shared
 //! with the reader in `resolver::db::layout`). Output is a pure function of the universe and
 //! the options: everything is sorted first and ids are handed out in traversal order.
 
@@ -14,11 +14,40 @@ use zerocopy::IntoBytes;
 use zerocopy::little_endian::{I64, U32, U64};
 
 use crate::model::{self, FileKind, Universe};
+use sha2::{Digest, Sha256};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildOptions {
     /// Unix seconds written into the header.
     pub created_at: i64,
+    /// Number of hash shards (a power of two, at most `layout::MAX_SHARDS`); `None` picks
+    /// [`default_shard_count`] from the number of projects.
+    pub shard_count: Option<u32>,
+}
+
+impl BuildOptions {
+    pub fn new(created_at: i64) -> BuildOptions {
+        BuildOptions {
+            created_at,
+            shard_count: None,
+        }
+    }
+}
+
+/// A written database: the core file and its hash shards (index = shard number).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    pub db: Vec<u8>,
+    pub shards: Vec<Vec<u8>>,
+}
+
+/// About 57 projects per shard (a power of two; 16,384 shards for today's ~930k projects),
+/// so that a 100-package environment (~130 projects) fetches ~130 shards of ~70 kB. Measured
+/// trade-off in `dbgen-bench`: fewer shards make each fetched shard bigger, more shards make
+/// more files to publish and fetch.
+pub fn default_shard_count(projects: usize) -> u32 {
+    let want = projects.div_ceil(57).max(1);
+    (want.next_power_of_two() as u32).min(layout::MAX_SHARDS)
 }
 
 /// What the writer left out, and why.
@@ -57,10 +86,12 @@ pub enum WriteError {
     },
     #[error("project {project}: file {filename:?} appears twice")]
     DuplicateFile { project: String, filename: String },
-    #[error("{0} exceeds the 4 GiB limit of format v2")]
+    #[error("shard count {0} is not a power of two between 1 and 65536")]
+    ShardCount(u32),
+    #[error("{0} exceeds the 4 GiB limit of format v3")]
     TooLarge(&'static str),
     #[error(
-        "file {filename:?} has an upload time too far from its release's or project's other files (more than 136 years); it is wrong"
+        "file {filename:?} has an upload time too far from its project's other releases; it is wrong"
     )]
     TimeSpan { filename: String },
 }
@@ -100,6 +131,15 @@ impl Strings {
     fn opt(&mut self, s: Option<&str>) -> Result<u32, WriteError> {
         s.map_or(Ok(0), |s| self.id(s))
     }
+
+    /// String `id` (which this table handed out).
+    fn get(&self, id: u32) -> &str {
+        let (a, b) = (
+            self.offsets[id as usize].get() as usize,
+            self.offsets[id as usize + 1].get() as usize,
+        );
+        std::str::from_utf8(&self.bytes[a..b]).expect("the table holds only &str bytes")
+    }
 }
 
 #[derive(Default)]
@@ -131,16 +171,16 @@ impl Lists {
     }
 }
 
-/// Serializes `universe` into the bytes of a `pinion.db` file.
-pub fn write_db(universe: &Universe, options: &BuildOptions) -> Result<Vec<u8>, WriteError> {
-    write_db_with_stats(universe, options).map(|(bytes, _)| bytes)
+/// Serializes `universe` into the bytes of a `pinion.db` file and its hash shards.
+pub fn write_db(universe: &Universe, options: &BuildOptions) -> Result<Written, WriteError> {
+    write_db_with_stats(universe, options).map(|(written, _)| written)
 }
 
 /// [`write_db`], also reporting what was left out.
 pub fn write_db_with_stats(
     universe: &Universe,
     options: &BuildOptions,
-) -> Result<(Vec<u8>, WriteStats), WriteError> {
+) -> Result<(Written, WriteStats), WriteError> {
     let mut w = Writer::new();
     let mut projects: Vec<&model::Project> = universe.projects.iter().collect();
     projects.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
@@ -181,20 +221,17 @@ struct Releases {
     prev_time: i64,
 }
 
-/// File columns.
+/// File columns, and each file's hash shard entry (sha256 then URL digest).
 #[derive(Default)]
 struct Files {
     names: Vec<U32>,
     flags: Vec<u8>,
-    sizes: Vec<U64>,
-    times: Vec<U32>,
     tagsets: Vec<U32>,
     requires_python: Vec<U32>,
     metadata: Vec<U32>,
     yanked_reasons: Vec<U32>,
     urls: Vec<U32>,
-    sha256: Vec<[u8; 32]>,
-    url_digests: Vec<[u8; 32]>,
+    hashes: Vec<[u8; 64]>,
 }
 
 /// The varint-encoded requirement-set blob, deduplicated.
@@ -430,7 +467,7 @@ impl Writer {
         };
         let implied = stem_prefix.map(|p| format!("{p}-{version}"));
         for (f, wheel) in files {
-            self.file(f, wheel.as_ref(), upload_time, implied.as_deref())?;
+            self.file(f, wheel.as_ref(), implied.as_deref())?;
         }
         self.stats.files_kept += files.len() as u64;
         let rel = &mut self.releases;
@@ -449,7 +486,6 @@ impl Writer {
         &mut self,
         f: &model::File,
         wheel: Option<&WheelFilename>,
-        release_time: Option<i64>,
         implied_stem: Option<&str>,
     ) -> Result<(), WriteError> {
         let (url, digest) = match layout::pythonhosted_digest(&f.url, &f.filename) {
@@ -486,15 +522,6 @@ impl Writer {
                 }
             };
         }
-        let time = match (f.upload_time, release_time) {
-            (Some(t), Some(r)) => u32::try_from(t - r)
-                .ok()
-                .filter(|d| *d != layout::NO_TIME_DELTA)
-                .ok_or_else(|| WriteError::TimeSpan {
-                    filename: f.filename.clone(),
-                })?,
-            _ => layout::NO_TIME_DELTA,
-        };
         let metadata = self.metadata(f.metadata.as_ref())?;
         let c = &mut self.files;
         let name = if implied_stem == Some(name) {
@@ -504,8 +531,6 @@ impl Writer {
         };
         c.names.push(U32::new(name));
         c.flags.push(flags);
-        c.sizes.push(U64::new(f.size.unwrap_or(layout::NO_SIZE)));
-        c.times.push(U32::new(time));
         c.tagsets.push(U32::new(tagset));
         c.requires_python
             .push(U32::new(self.strings.opt(f.requires_python.as_deref())?));
@@ -513,8 +538,10 @@ impl Writer {
         c.yanked_reasons
             .push(U32::new(self.strings.opt(f.yanked_reason.as_deref())?));
         c.urls.push(U32::new(url));
-        c.sha256.push(f.sha256);
-        c.url_digests.push(digest);
+        let mut hashes = [0u8; 64];
+        hashes[..32].copy_from_slice(&f.sha256);
+        hashes[32..].copy_from_slice(&digest);
+        c.hashes.push(hashes);
         Ok(())
     }
 
@@ -668,15 +695,72 @@ impl Writer {
         Ok(out)
     }
 
-    /// Lays out the sections and header: the bytes of a `pinion.db` file.
+    /// Lays out the hash shards, then the sections and header: the bytes of a `pinion.db`
+    /// file and of its shards.
     pub fn finish(
         self,
         index_url: &str,
         last_serial: u64,
         options: &BuildOptions,
-    ) -> Result<(Vec<u8>, WriteStats), WriteError> {
-        let bytes = self.assemble(index_url, last_serial, options)?;
-        Ok((bytes, self.stats))
+    ) -> Result<(Written, WriteStats), WriteError> {
+        let count = options
+            .shard_count
+            .unwrap_or_else(|| default_shard_count(self.projects.len()));
+        if !count.is_power_of_two() || count > layout::MAX_SHARDS {
+            return Err(WriteError::ShardCount(count));
+        }
+        let shards = self.shards(count)?;
+        let manifest: Vec<[u8; 32]> = shards.iter().map(|s| Sha256::digest(s).into()).collect();
+        let db = self.assemble(index_url, last_serial, options, &manifest)?;
+        Ok((Written { db, shards }, self.stats))
+    }
+
+    /// The hash shards (`data-format.md`, *Hash shards*): each project's files' sha256 and
+    /// URL digests, in the shard `layout::shard_of` its name falls in.
+    fn shards(&self, count: u32) -> Result<Vec<Vec<u8>>, WriteError> {
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); count as usize];
+        let files = self.files.hashes.len();
+        let file_range = |i: usize| {
+            let first = self.projects[i].first_file.get() as usize;
+            let end = self
+                .projects
+                .get(i + 1)
+                .map_or(files, |p| p.first_file.get() as usize);
+            first..end
+        };
+        for (i, p) in self.projects.iter().enumerate() {
+            if !file_range(i).is_empty() {
+                let name = self.strings.get(p.name.get());
+                members[layout::shard_of(name, count) as usize].push(i);
+            }
+        }
+        let mut out = Vec::with_capacity(count as usize);
+        for (index, projects) in members.iter().enumerate() {
+            let n_files: usize = projects.iter().map(|&i| file_range(i).len()).sum();
+            let mut bytes = Vec::with_capacity(layout::SHARD_HEADER_LEN + 64 * n_files);
+            bytes.extend_from_slice(&layout::SHARD_MAGIC);
+            for v in [
+                layout::FORMAT_VERSION,
+                index as u32,
+                count,
+                to_u32(projects.len(), "projects per shard")?,
+                to_u32(n_files, "files per shard")?,
+                0,
+            ] {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            for &i in projects {
+                let name = self.strings.get(self.projects[i].name.get());
+                layout::put_varint(&mut bytes, name.len() as u64);
+                bytes.extend_from_slice(name.as_bytes());
+                layout::put_varint(&mut bytes, file_range(i).len() as u64);
+            }
+            for &i in projects {
+                bytes.extend_from_slice(self.files.hashes[file_range(i)].as_flattened());
+            }
+            out.push(bytes);
+        }
+        Ok(out)
     }
 
     fn assemble(
@@ -684,9 +768,10 @@ impl Writer {
         index_url: &str,
         last_serial: u64,
         options: &BuildOptions,
+        manifest: &[[u8; 32]],
     ) -> Result<Vec<u8>, WriteError> {
         let (r, f) = (&self.releases, &self.files);
-        let sections: [(SectionKind, &[u8]); 21] = [
+        let sections: [(SectionKind, &[u8]); 18] = [
             (SectionKind::StrOffsets, self.strings.offsets.as_bytes()),
             (SectionKind::StrBytes, &self.strings.bytes),
             (SectionKind::ListOffsets, self.lists.offsets.as_bytes()),
@@ -696,8 +781,6 @@ impl Writer {
             (SectionKind::ReleaseTimes, &r.times),
             (SectionKind::FileNames, f.names.as_bytes()),
             (SectionKind::FileFlags, &f.flags),
-            (SectionKind::FileSizes, f.sizes.as_bytes()),
-            (SectionKind::FileTimes, f.times.as_bytes()),
             (SectionKind::FileTagSets, f.tagsets.as_bytes()),
             (
                 SectionKind::FileRequiresPython,
@@ -706,11 +789,10 @@ impl Writer {
             (SectionKind::FileMetadata, f.metadata.as_bytes()),
             (SectionKind::FileYankedReasons, f.yanked_reasons.as_bytes()),
             (SectionKind::FileUrls, f.urls.as_bytes()),
-            (SectionKind::Sha256, f.sha256.as_bytes()),
-            (SectionKind::UrlDigests, f.url_digests.as_bytes()),
             (SectionKind::TagSets, self.tagsets.as_bytes()),
             (SectionKind::Metadata, self.metadata.as_bytes()),
             (SectionKind::ReqSets, &self.reqsets.blob),
+            (SectionKind::ShardManifest, manifest.as_flattened()),
         ];
         let url = index_url.as_bytes();
         let table_end = layout::FIXED_HEADER_LEN + sections.len() * layout::SECTION_ENTRY_LEN;

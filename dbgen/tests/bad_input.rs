@@ -9,13 +9,9 @@ use dbgen::BuildOptions;
 use resolver::db::{Database, DbError};
 
 fn fixture_db() -> Vec<u8> {
-    dbgen::write_db(
-        &common::fixture(),
-        &BuildOptions {
-            created_at: 1_795_132_800,
-        },
-    )
-    .unwrap()
+    dbgen::write_db(&common::fixture(), &BuildOptions::new(1_795_132_800))
+        .unwrap()
+        .db
 }
 
 /// Walks everything reachable; must not panic whatever the bytes.
@@ -27,7 +23,7 @@ fn walk(db: &Database) -> usize {
             n += r.version_str().len() + usize::from(r.yanked());
             for f in r.files() {
                 n += f.filename().len()
-                    + f.url().len()
+                    + f.url_string().map_or(0, str::len)
                     + f.python_tags().count()
                     + f.platform_tags().count();
                 let m = f.metadata();
@@ -170,22 +166,22 @@ fn wrong_magic_and_future_versions() {
             .unwrap(),
         DbError::NotPinionDb
     ));
-    let mut v3 = fixture_db();
-    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
-    let err = Database::from_bytes(v3).err().unwrap();
+    let mut v4 = fixture_db();
+    v4[8..12].copy_from_slice(&4u32.to_le_bytes());
+    let err = Database::from_bytes(v4).err().unwrap();
     assert_eq!(
         err.to_string(),
-        "database format 3 is newer than this resolver (reads 2)"
+        "database format 4 is newer than this resolver (reads 3)"
     );
-    // A v1 database (the layout before the column split) is refused before any of its
-    // sections are read, with what to do about it.
-    let mut v1 = fixture_db();
-    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
-    let err = Database::from_bytes(v1).err().unwrap();
-    assert!(matches!(err, DbError::OlderFormat { found: 1, reads: 2 }));
+    // A v2 database (hashes in the core file, before the hash shards) is refused before any
+    // of its sections are read, with what to do about it.
+    let mut v2 = fixture_db();
+    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let err = Database::from_bytes(v2).err().unwrap();
+    assert!(matches!(err, DbError::OlderFormat { found: 2, reads: 3 }));
     assert!(
         err.to_string()
-            .starts_with("database format 1 is older than this resolver (reads 2): rebuild it"),
+            .starts_with("database format 2 is older than this resolver (reads 3): rebuild it"),
         "{err}"
     );
 }
@@ -294,7 +290,7 @@ fn unknown_crawl_state_schema() {
     )
     .unwrap();
     drop(conn);
-    let err = dbgen::build(&path, None).err().unwrap();
+    let err = dbgen::build(&path, None, None).err().unwrap();
     assert_eq!(
         err.to_string(),
         "crawl state schema 2 unknown (dbgen reads 1)"
@@ -313,7 +309,7 @@ fn null_canonical_rows_are_skipped_and_counted() {
     )
     .unwrap();
     drop(conn);
-    let built = dbgen::build(&path, None).unwrap();
+    let built = dbgen::build(&path, None, None).unwrap();
     assert_eq!(built.load.skipped_requirements, 4);
     let db = Database::from_bytes(built.db).unwrap();
     let names: Vec<String> = db
@@ -338,19 +334,19 @@ fn writer_rejects_bad_models() {
     let mut u = common::fixture();
     u.projects[0].name = "Requests".into();
     assert!(matches!(
-        dbgen::write_db(&u, &BuildOptions { created_at: 0 }),
+        dbgen::write_db(&u, &BuildOptions::new(0)),
         Err(dbgen::WriteError::BadName(_))
     ));
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "2.31".into();
-    let err = dbgen::write_db(&u, &BuildOptions { created_at: 0 })
+    let err = dbgen::write_db(&u, &BuildOptions::new(0))
         .err()
         .unwrap();
     assert!(err.to_string().contains("same release"), "{err}");
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "two".into();
     assert!(matches!(
-        dbgen::write_db(&u, &BuildOptions { created_at: 0 }),
+        dbgen::write_db(&u, &BuildOptions::new(0)),
         Err(dbgen::WriteError::BadVersion { .. })
     ));
     let u = common::fixture();

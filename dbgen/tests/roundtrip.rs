@@ -13,7 +13,7 @@ fn build_via_state(u: &dbgen::model::Universe) -> dbgen::Built {
     let mut conn = rusqlite::Connection::open(&path).unwrap();
     dbgen::state::save(u, 1_795_132_800, &mut conn).unwrap();
     drop(conn);
-    dbgen::build(&path, None).unwrap()
+    dbgen::build(&path, None, None).unwrap()
 }
 
 proptest! {
@@ -24,22 +24,28 @@ proptest! {
         let built = build_via_state(&u);
         let db = Database::from_bytes(built.tarball.clone()).unwrap();
         db.verify().unwrap();
+        let shards = common::shard_set(&db, &built.shards);
         let info = db.info();
         prop_assert_eq!(info.created_at, 1_795_132_800);
         prop_assert_eq!(info.serial, u.last_serial);
         prop_assert_eq!(&info.index_url, &u.index_url);
-        prop_assert_eq!(common::db_view(&db), common::expected_view(&u));
+        prop_assert_eq!(common::db_view(&db, &shards), common::expected_view(&u));
         // Same input, same bytes.
-        prop_assert_eq!(build_via_state(&u).tarball, built.tarball);
+        let again = build_via_state(&u);
+        prop_assert_eq!(again.tarball, built.tarball);
+        prop_assert_eq!(again.shards, built.shards);
     }
 
     #[test]
     fn model_round_trip(u in common::universe()) {
-        let bytes = dbgen::write_db(&u, &BuildOptions { created_at: 7 }).unwrap();
-        let db = Database::from_bytes(bytes.clone()).unwrap();
+        // Several shard counts: projects spread over shards, or all in one.
+        let options = BuildOptions { created_at: 7, shard_count: Some(1 << (u.last_serial % 4)) };
+        let written = dbgen::write_db(&u, &options).unwrap();
+        let db = Database::from_bytes(written.db.clone()).unwrap();
         db.verify().unwrap();
-        prop_assert_eq!(common::db_view(&db), common::expected_view(&u));
-        prop_assert_eq!(dbgen::write_db(&u, &BuildOptions { created_at: 7 }).unwrap(), bytes);
+        let shards = common::shard_set(&db, &written.shards);
+        prop_assert_eq!(common::db_view(&db, &shards), common::expected_view(&u));
+        prop_assert_eq!(dbgen::write_db(&u, &options).unwrap(), written);
     }
 }
 
@@ -50,19 +56,19 @@ fn fixture_builds_deterministically_through_files() {
     let mut conn = rusqlite::Connection::open(&state).unwrap();
     dbgen::state::save(&common::fixture(), 1_795_132_800, &mut conn).unwrap();
     drop(conn);
-    let a = dbgen::build(&state, None).unwrap();
-    let b = dbgen::build(&state, None).unwrap();
+    let a = dbgen::build(&state, None, None).unwrap();
+    let b = dbgen::build(&state, None, None).unwrap();
     assert_eq!(a.tarball, b.tarball);
+    assert_eq!(a.shards, b.shards);
     // Streaming build and whole-universe load + write_db agree byte for byte.
     let loaded = dbgen::state::load(&state).unwrap();
     let whole = dbgen::write_db(
         &loaded.universe,
-        &BuildOptions {
-            created_at: loaded.finished_at.unwrap(),
-        },
+        &BuildOptions::new(loaded.finished_at.unwrap()),
     )
     .unwrap();
-    assert_eq!(whole, a.db);
+    assert_eq!(whole.db, a.db);
+    assert_eq!(whole.shards, a.shards);
     assert_eq!(a.load.files, 7);
     assert_eq!(
         (
@@ -86,7 +92,7 @@ fn fixture_builds_deterministically_through_files() {
     assert!(from_raw.project("zope_interface").is_some());
     assert!(from_raw.project("nope").is_none());
     assert!(from_raw.project("not a name!").is_none());
-    let different = dbgen::build(&state, Some(1)).unwrap();
+    let different = dbgen::build(&state, Some(1), None).unwrap();
     assert_ne!(
         different.tarball, a.tarball,
         "created-at is part of the output"
@@ -95,8 +101,8 @@ fn fixture_builds_deterministically_through_files() {
 
 #[test]
 fn requirements_are_pre_parsed() {
-    let bytes = dbgen::write_db(&common::fixture(), &BuildOptions { created_at: 0 }).unwrap();
-    let db = Database::from_bytes(bytes).unwrap();
+    let written = dbgen::write_db(&common::fixture(), &BuildOptions::new(0)).unwrap();
+    let db = Database::from_bytes(written.db).unwrap();
     let r = db.project("requests").unwrap().releases().nth(1).unwrap();
     let wheel = r
         .files()

@@ -31,7 +31,7 @@ fn walk(bytes: Vec<u8>) {
         for r in p.releases() {
             let _ = (r.version_str(), r.version(), r.upload_time(), r.yanked(), r.yanked_reason());
             for f in r.files() {
-                let _ = (f.filename(), f.url(), f.sha256(), f.size(), f.kind(), f.requires_python());
+                let _ = (f.filename(), f.url_string(), f.index_in_project(), f.kind(), f.requires_python());
                 let _ = (f.python_tags().count(), f.abi_tags().count(), f.platform_tags().count());
                 let m = f.metadata();
                 let _ = (m.requires_python(), m.build_backend(), m.has_build_system(), m.provides_extra().count());

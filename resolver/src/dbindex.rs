@@ -2,13 +2,13 @@
 //! distinct marker string is parsed once and cached by its interned id.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifier, VersionSpecifiers};
 use pep508_rs::MarkerTree;
 
-use crate::db::{self, Database};
+use crate::db::{self, Database, ShardSet};
 use crate::index::{Dep, FileInfo, FileKind, FileMeta, Index, ProjectInfo, Snapshot, parse_marker};
 
 pub struct DbIndex<'a> {
@@ -17,6 +17,10 @@ pub struct DbIndex<'a> {
     /// ~0.2 s per run).
     sha256: Option<String>,
     markers: RefCell<HashMap<u32, Option<MarkerTree>>>,
+    /// The hash shards at hand; files of other shards read with a zero sha256 and no URL.
+    shards: ShardSet,
+    /// Shards whose hashes were asked for (a picked file's URL) but are not at hand.
+    missing: RefCell<BTreeSet<u32>>,
 }
 
 impl<'a> DbIndex<'a> {
@@ -25,7 +29,23 @@ impl<'a> DbIndex<'a> {
             db,
             sha256: None,
             markers: RefCell::default(),
+            shards: ShardSet::new(),
+            missing: RefCell::default(),
         }
+    }
+
+    /// Uses these hash shards for the picked files' sha256 and URLs.
+    pub fn with_shards(self, shards: ShardSet) -> Self {
+        DbIndex { shards, ..self }
+    }
+
+    /// Shards a lock needed but did not have: the lock written without them is incomplete.
+    pub fn missing_shards(&self) -> BTreeSet<u32> {
+        self.missing.borrow().clone()
+    }
+
+    pub fn shards(&self) -> &ShardSet {
+        &self.shards
     }
 
     /// Uses `sha256` (lowercase hex, e.g. from the published manifest.json) in the lock
@@ -127,9 +147,13 @@ impl Index for DbIndex<'_> {
                 abi_tags: f.abi_tags().map(str::to_string).collect(),
                 platform_tags: f.platform_tags().map(str::to_string).collect(),
                 requires_python: f.requires_python().map(str::to_string),
-                upload_time: f.upload_time(),
+                // Format 3 keeps release upload times only (the earliest of its files').
+                upload_time: r.upload_time(),
                 yanked: f.yanked(),
-                sha256: *f.sha256(),
+                sha256: self
+                    .shards
+                    .hashes(project_name(self.db, project), &f)
+                    .map_or([0; 32], |h| h.sha256),
             })
             .collect()
     }
@@ -149,12 +173,26 @@ impl Index for DbIndex<'_> {
     }
 
     fn url(&self, project: &str, release: usize, file: usize) -> String {
-        self.file(project, release, file)
-            .map(|f| f.url().into_owned())
-            .unwrap_or_default()
+        let Some(f) = self.file(project, release, file) else {
+            return String::new();
+        };
+        let name = project_name(self.db, project);
+        match self.shards.url(name, &f) {
+            // The sha256 is needed as well, so the shard is needed even for a stored URL.
+            Some(url) if self.shards.hashes(name, &f).is_some() => url.into_owned(),
+            _ => {
+                self.missing.borrow_mut().insert(self.db.shard_of(name));
+                String::new()
+            }
+        }
     }
 
     fn names(&self) -> Vec<String> {
         self.db.projects().map(|p| p.name().to_string()).collect()
     }
+}
+
+/// The normalized name of `project` (any spelling), as shards key it.
+fn project_name<'d>(db: &'d Database, project: &str) -> &'d str {
+    db.project(project).map_or("", |p| p.name())
 }

@@ -2,13 +2,14 @@
 //! lock (JSON or Nix) for one target.
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
-use resolver::db::Database;
+use resolver::db::{Database, ShardSet, layout};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
 use resolver::requirements::RequirementSet;
@@ -61,9 +62,54 @@ struct Cli {
     /// without hashing the file again (saves ~0.2 s on a full-PyPI database).
     #[arg(long)]
     db_sha256: Option<String>,
+    /// Directory holding hash shards (`shard-XXXX.bin`, as published beside the database):
+    /// the sha256 and URLs of the picked files come from them.
+    #[arg(long)]
+    shards: Option<PathBuf>,
+    /// Write the hash shards this resolution needs (JSON: file name, index, sha256) here,
+    /// and write the lock only when --shards holds all of them. Without this option, a
+    /// missing shard is an error.
+    #[arg(long)]
+    need_shards: Option<PathBuf>,
     /// Output file (default: stdout).
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory.
+fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let tmp = dir
+        .unwrap_or(Path::new("."))
+        .join(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The `--need-shards` file: every shard the final lock needs, with the sha256 the
+/// database's manifest pins for it, so the caller (the Nix library) can fetch them.
+fn need_json(db: &Database, need: &BTreeSet<u32>) -> String {
+    let shards: Vec<serde_json::Value> = need
+        .iter()
+        .map(|&i| {
+            serde_json::json!({
+                "index": i,
+                "file": layout::shard_file_name(i),
+                "sha256": db.shard_sha256(i).map(|h| layout::hex_lower(h)),
+            })
+        })
+        .collect();
+    let v = serde_json::json!({ "shard_count": db.shard_count(), "shards": shards });
+    let mut text = serde_json::to_string_pretty(&v).expect("JSON values serialize");
+    text.push('\n');
+    text
+}
+
+fn shard_names(need: &BTreeSet<u32>) -> String {
+    need.iter()
+        .map(|&i| format!("`{}`", layout::shard_file_name(i)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -105,13 +151,38 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let db = Database::open(&cli.db)
         .with_context(|| format!("opening database {}", cli.db.display()))?;
+    let shards = match &cli.shards {
+        Some(dir) => ShardSet::load_dir(&db, dir)
+            .with_context(|| format!("reading hash shards in {}", dir.display()))?,
+        None => ShardSet::new(),
+    };
+    // `--hash` options filter files by sha256 while resolving, so those projects' shards
+    // are needed before anything else.
+    let mut need: BTreeSet<u32> = reqs
+        .requirements
+        .iter()
+        .chain(&reqs.constraints)
+        .filter(|s| !s.hashes.is_empty())
+        .map(|s| db.shard_of(s.name.as_str()))
+        .collect();
+    let absent: BTreeSet<u32> = need.iter().copied().filter(|&i| !shards.has(i)).collect();
+    if !absent.is_empty() {
+        let Some(path) = &cli.need_shards else {
+            bail!(
+                "`--hash` options need the hash shards {}, which --shards does not hold\nhint: pass --shards DIR with the shards published beside the database",
+                shard_names(&absent)
+            );
+        };
+        return write_atomic(path, &need_json(&db, &need));
+    }
     let index = match cli.db_sha256 {
         Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
             DbIndex::new(&db).with_sha256(sha.to_ascii_lowercase())
         }
         Some(sha) => bail!("--db-sha256 {sha:?}: expected 64 hex digits"),
         None => DbIndex::new(&db),
-    };
+    }
+    .with_shards(shards);
     let opts = Options {
         target,
         providers,
@@ -122,14 +193,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
+    if let Some(packages) = outcome.lock["packages"].as_object() {
+        need.extend(
+            packages
+                .iter()
+                .filter(|(_, p)| p["provider"] != "nixpkgs")
+                .map(|(name, _)| db.shard_of(name)),
+        );
+    }
+    let absent = index.missing_shards();
+    if let Some(path) = &cli.need_shards {
+        write_atomic(path, &need_json(&db, &need))?;
+        if !absent.is_empty() {
+            return Ok(());
+        }
+    } else if !absent.is_empty() {
+        bail!(
+            "the picked files' sha256 and URLs are in the hash shards {}, which --shards does not hold\nhint: pass --shards DIR with the shards published beside the database",
+            shard_names(&absent)
+        );
+    }
     let text = match cli.format {
         Format::Json => resolver::lock::to_json(&outcome.lock),
         Format::Nix => resolver::lock::to_nix(&outcome.lock),
     };
     match &cli.output {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
-        }
+        Some(path) => write_atomic(path, &text)?,
         None => print!("{text}"),
     }
     Ok(())

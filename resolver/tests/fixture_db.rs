@@ -218,16 +218,24 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = dbgen::write_db(
+    // Four shards, so that a resolution needs some of them and not others.
+    let written = dbgen::write_db(
         &universe(),
         &dbgen::BuildOptions {
             created_at: 1_700_000_000,
+            shard_count: Some(4),
         },
     )
     .unwrap();
-    let db = resolver::db::Database::from_bytes(bytes.clone()).unwrap();
+    let db = resolver::db::Database::from_bytes(written.db.clone()).unwrap();
     db.verify().unwrap();
-    std::fs::write(dir.path().join("pinion.db"), bytes).unwrap();
+    db.verify_shard_bytes(&written.shards).unwrap();
+    std::fs::write(dir.path().join("pinion.db"), &written.db).unwrap();
+    let shards = dir.path().join("shards");
+    std::fs::create_dir(&shards).unwrap();
+    for (i, bytes) in (0u32..).zip(&written.shards) {
+        std::fs::write(shards.join(resolver::db::layout::shard_file_name(i)), bytes).unwrap();
+    }
     std::fs::write(dir.path().join("nixpkgs.json"), r#"{"numpy": {"attr": "numpy", "version": "1.26.4"}, "six": {"attr": "six", "version": "1.16.0"}}"#).unwrap();
     std::fs::write(
         dir.path().join("providers.json"),
@@ -253,7 +261,14 @@ fn run_on(
 ) -> (bool, String, String) {
     let req = fx.dir.join("requirements.txt");
     std::fs::write(&req, requirements).unwrap();
+    let shards = fx.dir.join("shards");
+    let default_shards = ["--shards", path(&shards)];
     let out = Command::new(env!("CARGO_BIN_EXE_resolver"))
+        .args(if extra.contains(&"--shards") {
+            &[][..]
+        } else {
+            &default_shards[..]
+        })
         .args([
             "--db",
             path(&fx.dir.join("pinion.db")),
@@ -428,4 +443,68 @@ fn db_sha256_flag() {
         err.contains("--db-sha256 \"xyz\": expected 64 hex digits"),
         "{err}"
     );
+}
+
+/// The two-step resolution the Nix library runs: first with no shards (it learns which it
+/// needs), then with exactly those; the lock equals the one resolved with every shard.
+#[test]
+fn hash_shards_two_steps() {
+    let fx = fixture();
+    let reqs = "requests[socks]\nidna==3.7\n";
+    let (ok, full, err) = run(&fx, reqs, &[]);
+    assert!(ok, "{err}");
+    let req = fx.dir.join("requirements.txt");
+    let need = fx.dir.join("need.json");
+    let lock = fx.dir.join("lock.json");
+    let step = |shards: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_resolver"))
+            .args(["--db", path(&fx.dir.join("pinion.db")), "-r", path(&req)])
+            .args(["--python", "3.11.7", "--system", "x86_64-linux"])
+            .args(["--shards", path(shards), "--need-shards", path(&need)])
+            .args(["-o", path(&lock)])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&need).unwrap()).unwrap();
+        v
+    };
+    let some = fx.dir.join("some");
+    std::fs::create_dir(&some).unwrap();
+    let first = step(&some);
+    assert!(!lock.exists(), "no lock without the shards");
+    let needed = first["shards"].as_array().unwrap();
+    assert_eq!(first["shard_count"], 4);
+    assert!(!needed.is_empty() && needed.len() < 4, "{first}");
+    for s in needed {
+        let file = s["file"].as_str().unwrap();
+        let bytes = std::fs::read(fx.dir.join("shards").join(file)).unwrap();
+        assert_eq!(
+            s["sha256"].as_str().unwrap(),
+            resolver::db::layout::hex_lower(&<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+        );
+        std::fs::write(some.join(file), bytes).unwrap();
+    }
+    let second = step(&some);
+    assert_eq!(second, first, "the needed set does not change once present");
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), full);
+
+    // Without --need-shards, a missing shard is an error naming it.
+    let none = fx.dir.join("none");
+    std::fs::create_dir(&none).unwrap();
+    let (ok, _, err) = run(&fx, reqs, &["--shards", path(&none)]);
+    assert!(!ok);
+    assert!(err.starts_with("error: the picked files' sha256 and URLs are in the hash shards `shard-"), "{err}");
+    assert!(err.contains("hint: pass --shards DIR"), "{err}");
+
+    // A shard of another database is refused by its sha256.
+    let other = fx.dir.join("other");
+    std::fs::create_dir(&other).unwrap();
+    let file = needed[0]["file"].as_str().unwrap();
+    let mut bytes = std::fs::read(fx.dir.join("shards").join(file)).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(other.join(file), bytes).unwrap();
+    let (ok, _, err) = run(&fx, reqs, &["--shards", path(&other)]);
+    assert!(!ok);
+    assert!(err.contains("but the database's manifest says"), "{err}");
 }

@@ -9,7 +9,7 @@ use crawler::http::{Http, HttpConfig};
 use crawler::state::State;
 use crawler::sync::{Selection, SyncOptions};
 use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, sdist, wheel};
-use resolver::db::Database;
+use resolver::db::{Database, ShardSet};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers};
 use resolver::requirements::RequirementSet;
@@ -61,7 +61,12 @@ async fn crawl(index: &TestIndex, state: &Path) {
     assert_eq!(summary.files_failed, 0, "{}", summary.render());
 }
 
-fn resolve(db: &Database, requirements: &str, python: &str) -> serde_json::Value {
+fn resolve(
+    db: &Database,
+    shards: &[Vec<u8>],
+    requirements: &str,
+    python: &str,
+) -> serde_json::Value {
     let mut reqs = RequirementSet::default();
     reqs.add_text(Path::new("requirements.txt"), requirements, false)
         .unwrap();
@@ -71,7 +76,13 @@ fn resolve(db: &Database, requirements: &str, python: &str) -> serde_json::Value
         nixpkgs: Nixpkgs::default(),
         exclude_newer: None,
     };
-    let index = DbIndex::new(db).with_sha256(db.sha256_hex());
+    let mut set = ShardSet::new();
+    for (i, bytes) in (0u32..).zip(shards) {
+        set.add(db, i, bytes).unwrap();
+    }
+    let index = DbIndex::new(db)
+        .with_sha256(db.sha256_hex())
+        .with_shards(set);
     match resolver::resolve(&index, &reqs, &opts) {
         Ok(outcome) => outcome.lock,
         Err(e) => panic!("resolution failed: {e}"),
@@ -129,15 +140,16 @@ async fn crawl_build_resolve() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("crawl.sqlite");
     crawl(&index, &state).await;
-    let built = dbgen::build(&state, Some(1_767_225_600)).unwrap();
+    let built = dbgen::build(&state, Some(1_767_225_600), None).unwrap();
     let db = Database::from_bytes(built.db.clone()).unwrap();
     db.verify().unwrap();
+    db.verify_shard_bytes(&built.shards).unwrap();
     // --follow-deps reached every project, including the build requirement's; not the extra's.
     let names: Vec<&str> = db.projects().map(|p| p.name()).collect();
     assert_eq!(names, ["app", "flit-core", "lib", "tool"]);
 
     // requires-python decides between lib 2.0 and 3.0.
-    let lock = resolve(&db, "app\n", "3.11.7");
+    let lock = resolve(&db, &built.shards, "app\n", "3.11.7");
     assert_eq!(
         pins(&lock),
         [
@@ -156,14 +168,16 @@ async fn crawl_build_resolve() {
         lock["packages"]["app"]["dependencies"],
         serde_json::json!(["lib", "tool"])
     );
-    let lock313 = resolve(&db, "app\n", "3.13.1");
+    let lock313 = resolve(&db, &built.shards, "app\n", "3.13.1");
     assert_eq!(lock313["packages"]["lib"]["version"], "3.0");
 
     // The lock names the DB it came from, and a second build of the same state is identical.
     assert_eq!(lock["db"]["sha256"], db.sha256_hex());
     assert_eq!(
-        dbgen::build(&state, Some(1_767_225_600)).unwrap().tarball,
+        dbgen::build(&state, Some(1_767_225_600), None)
+            .unwrap()
+            .tarball,
         built.tarball
     );
-    assert_eq!(resolve(&db, "app\n", "3.11.7"), lock);
+    assert_eq!(resolve(&db, &built.shards, "app\n", "3.11.7"), lock);
 }

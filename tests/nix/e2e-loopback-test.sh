@@ -15,11 +15,12 @@ trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break; sleep 0.1; done
 
 python3 "$here/make-crawl-state.py" "$repo/crawler/schema.sql" "$here/fixtures" "http://127.0.0.1:$port" "$work/crawl.sqlite"
-"$dbgen" build --state "$work/crawl.sqlite" --out "$work/pinion-db.tar.gz"
+"$dbgen" build --state "$work/crawl.sqlite" --out "$work/pinion-db.tar.gz" --shards-out "$work/pinion-db-shards"
 [ -s "$work/pinion-db.tar.gz" ] || { echo "dbgen wrote no DB"; exit 1; }
 mkdir -p "$work/resolver/bin"
 cp "$resolver" "$work/resolver/bin/resolver"
-[ -z "${3:-}" ] || cp "$work/pinion-db.tar.gz" "$3"
+# The hash shards travel beside the tarball (nix/db.nix: `X.tar.gz` -> `X-shards/`).
+[ -z "${3:-}" ] || { cp "$work/pinion-db.tar.gz" "$3"; cp -r "$work/pinion-db-shards" "${3%.tar.gz}-shards"; }
 expr='{ resolver, db }:
   let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver db; };
   in pinion.mkPython {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dbgen::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 use pep440_rs::Version;
 use proptest::prelude::*;
-use resolver::db::{Database, FileKind as DbKind};
+use resolver::db::{Database, FileKind as DbKind, ShardSet};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct PView {
@@ -30,11 +30,9 @@ pub struct FView {
     pub filename: String,
     pub url: String,
     pub sha256: [u8; 32],
-    pub size: Option<u64>,
     pub wheel: bool,
     pub tags: (Vec<String>, Vec<String>, Vec<String>),
     pub requires_python: Option<String>,
-    pub upload_time: Option<i64>,
     pub yanked: bool,
     pub yanked_reason: Option<String>,
     pub meta: MView,
@@ -49,8 +47,20 @@ pub struct MView {
     pub has_build_system: bool,
 }
 
-/// Everything the reader exposes, walked through the public API.
-pub fn db_view(db: &Database) -> Vec<PView> {
+/// Loads every hash shard of a written database, each checked by `ShardSet::add`, after
+/// `verify_shard_bytes` checked them together.
+pub fn shard_set(db: &Database, shards: &[Vec<u8>]) -> ShardSet {
+    db.verify_shard_bytes(shards).unwrap();
+    let mut set = ShardSet::new();
+    for (i, bytes) in (0u32..).zip(shards) {
+        set.add(db, i, bytes).unwrap();
+    }
+    set
+}
+
+/// Everything the reader exposes, walked through the public API, with hashes and URLs
+/// from `shards`.
+pub fn db_view(db: &Database, shards: &ShardSet) -> Vec<PView> {
     db.projects()
         .map(|p| {
             assert_eq!(
@@ -80,9 +90,8 @@ pub fn db_view(db: &Database) -> Vec<PView> {
                                 };
                                 FView {
                                     filename: f.filename().into(),
-                                    url: f.url().into_owned(),
-                                    sha256: *f.sha256(),
-                                    size: f.size(),
+                                    url: shards.url(p.name(), &f).unwrap().into_owned(),
+                                    sha256: shards.hashes(p.name(), &f).unwrap().sha256,
                                     wheel: f.kind() == DbKind::Wheel,
                                     tags: (
                                         f.python_tags().map(Into::into).collect(),
@@ -90,7 +99,6 @@ pub fn db_view(db: &Database) -> Vec<PView> {
                                         f.platform_tags().map(Into::into).collect(),
                                     ),
                                     requires_python: f.requires_python().map(Into::into),
-                                    upload_time: f.upload_time(),
                                     yanked: f.yanked(),
                                     yanked_reason: f.yanked_reason().map(Into::into),
                                     meta: MView {
@@ -215,11 +223,9 @@ fn expected_file(f: &File) -> FView {
         filename: f.filename.clone(),
         url: f.url.clone(),
         sha256: f.sha256,
-        size: f.size,
         wheel,
         tags,
         requires_python: f.requires_python.clone(),
-        upload_time: f.upload_time,
         yanked: f.yanked,
         yanked_reason: f.yanked_reason.clone(),
         meta: MView {

@@ -36,6 +36,14 @@ pub enum DbError {
     Tarball(String),
     #[error("manifest.json is invalid: {0}")]
     Manifest(String),
+    #[error(
+        "hash shard {shard} has sha256 {actual} but the database's manifest says {expected}: it belongs to another database or is corrupt; fetch the shard published with this database"
+    )]
+    ShardSha256 {
+        shard: String,
+        expected: String,
+        actual: String,
+    },
     #[error("pinion.db has sha256 {actual} but manifest.json says {expected}")]
     ManifestSha256 { expected: String, actual: String },
 }

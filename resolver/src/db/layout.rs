@@ -1,4 +1,4 @@
-//! Byte layout of a pinion database, format version 2. `data-format.md` at the repository
+//! Byte layout of a pinion database, format version 3. `data-format.md` at the repository
 //! root is the normative spec; this module is its executable twin, shared by the reader
 //! (`resolver::db`) and the writer (`dbgen`) so the two cannot drift apart.
 //!
@@ -39,12 +39,16 @@
 //!   with file counts, delta-coded times); file upload times as `u32` deltas from the
 //!   release's; wheel filenames rebuilt from a shared stem plus the tag set; release yank
 //!   state derived from its files; requirement sets varint-encoded with versions inline.
+//! - v3: the core database keeps only what resolution needs: per-file sha256 and URL digests
+//!   move to hash shards (one file per shard, projects grouped by `shard_of`), listed with
+//!   their sha256 in the `ShardManifest` section; per-file sizes and upload times are gone
+//!   (release times stay).
 
 use zerocopy::little_endian::{I64, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub const MAGIC: [u8; 8] = *b"PINIONDB";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 pub const FIXED_HEADER_LEN: usize = 88;
 pub const SECTION_ENTRY_LEN: usize = 32;
 /// Offset of the header checksum, which is computed with this field zeroed.
@@ -52,9 +56,6 @@ pub const HEADER_CRC_OFFSET: usize = 16;
 /// Upper bound on `header_len`, so a corrupt length cannot make the reader allocate or scan
 /// without limit before the checksum has been checked.
 pub const MAX_HEADER_LEN: usize = 1 << 20;
-
-/// `size` value meaning "unknown".
-pub const NO_SIZE: u64 = u64::MAX;
 
 /// Section kinds. A reader requires every kind below exactly once and ignores kinds it
 /// does not know (room for additive extensions without a version bump). Per-release and
@@ -86,35 +87,29 @@ pub enum SectionKind {
     FileNames = 8,
     /// Per file: one byte of `FILE_*` flags.
     FileFlags = 9,
-    /// Per file: size in bytes (`u64`, `NO_SIZE` if unknown).
-    FileSizes = 10,
-    /// Per file: seconds after its release's upload time (`u32`, `NO_TIME_DELTA` if unknown).
-    FileTimes = 11,
     /// Per file: 0 for sdists, else 1 + the index of its `TagSetRec`.
-    FileTagSets = 12,
+    FileTagSets = 10,
     /// Per file: string id of the index's `data-requires-python` (0 = none).
-    FileRequiresPython = 13,
+    FileRequiresPython = 11,
     /// Per file: index of its `MetadataRec`.
-    FileMetadata = 14,
+    FileMetadata = 12,
     /// Per file: string id of the yank reason (0 = none).
-    FileYankedReasons = 15,
-    /// Per file: 0 to rebuild the files.pythonhosted.org URL from `UrlDigests`, else the
-    /// string id of the full URL.
-    FileUrls = 16,
-    /// 32-byte sha256 per file, in file order.
-    Sha256 = 17,
-    /// 32-byte blake2b-256 per file (the `xx/yy/<60 hex>` path of files.pythonhosted.org);
-    /// all zero when the file's URL is stored as a string instead.
-    UrlDigests = 18,
-    TagSets = 19,
-    Metadata = 20,
+    FileYankedReasons = 13,
+    /// Per file: 0 to rebuild the files.pythonhosted.org URL from the digest in the
+    /// project's hash shard, else the string id of the full URL.
+    FileUrls = 14,
+    TagSets = 15,
+    Metadata = 16,
     /// Requirement sets, varint-encoded back to back (see `data-format.md`); a set is
     /// referred to by its byte offset, and offset 0 holds the empty set.
-    ReqSets = 21,
+    ReqSets = 17,
+    /// The hash shards' manifest: one 32-byte sha256 per shard file, in shard order. The
+    /// shard count is the number of records, a power of two.
+    ShardManifest = 18,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 21] = [
+    pub const ALL: [SectionKind; 18] = [
         SectionKind::StrOffsets,
         SectionKind::StrBytes,
         SectionKind::ListOffsets,
@@ -124,18 +119,15 @@ impl SectionKind {
         SectionKind::ReleaseTimes,
         SectionKind::FileNames,
         SectionKind::FileFlags,
-        SectionKind::FileSizes,
-        SectionKind::FileTimes,
         SectionKind::FileTagSets,
         SectionKind::FileRequiresPython,
         SectionKind::FileMetadata,
         SectionKind::FileYankedReasons,
         SectionKind::FileUrls,
-        SectionKind::Sha256,
-        SectionKind::UrlDigests,
         SectionKind::TagSets,
         SectionKind::Metadata,
         SectionKind::ReqSets,
+        SectionKind::ShardManifest,
     ];
 
     pub fn from_u32(v: u32) -> Option<SectionKind> {
@@ -153,18 +145,15 @@ impl SectionKind {
             SectionKind::ReleaseTimes => "release times",
             SectionKind::FileNames => "file names",
             SectionKind::FileFlags => "file flags",
-            SectionKind::FileSizes => "file sizes",
-            SectionKind::FileTimes => "file times",
             SectionKind::FileTagSets => "file tag sets",
             SectionKind::FileRequiresPython => "file requires-python",
             SectionKind::FileMetadata => "file metadata",
             SectionKind::FileYankedReasons => "file yank reasons",
             SectionKind::FileUrls => "file urls",
-            SectionKind::Sha256 => "sha256",
-            SectionKind::UrlDigests => "url digests",
             SectionKind::TagSets => "tag sets",
             SectionKind::Metadata => "metadata",
             SectionKind::ReqSets => "requirement sets",
+            SectionKind::ShardManifest => "shard manifest",
         }
     }
 }
@@ -263,9 +252,6 @@ pub fn sdist_extension_code(filename: &str) -> u8 {
         .map_or(0, |i| i as u8 + 1)
 }
 
-/// `FileTimes` value meaning "the index did not say".
-pub const NO_TIME_DELTA: u32 = u32::MAX;
-
 /// The three compressed tag sets of a wheel filename, each a string id of the `.`-joined
 /// set as written (`cp311`, `manylinux_2_17_x86_64.manylinux2014_x86_64`).
 #[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
@@ -335,15 +321,13 @@ pub fn record_len(kind: SectionKind) -> usize {
         | K::ListOffsets
         | K::ListPool
         | K::FileNames
-        | K::FileTimes
         | K::FileTagSets
         | K::FileRequiresPython
         | K::FileMetadata
         | K::FileYankedReasons
         | K::FileUrls => 4,
-        K::FileSizes => 8,
         K::Projects => size_of::<ProjectRec>(),
-        K::Sha256 | K::UrlDigests => 32,
+        K::ShardManifest => 32,
         K::TagSets => size_of::<TagSetRec>(),
         K::Metadata => size_of::<MetadataRec>(),
     }
@@ -450,6 +434,29 @@ pub fn hex_lower(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
+}
+
+/// First bytes of a hash shard file.
+pub const SHARD_MAGIC: [u8; 8] = *b"PINSHARD";
+/// Fixed shard header: magic, format version u32, shard index u32, shard count u32, project
+/// count u32, file count u32, reserved u32 (0).
+pub const SHARD_HEADER_LEN: usize = 32;
+/// Per file in a shard: sha256, then the files.pythonhosted.org digest (zero when the
+/// core stores the URL as a string).
+pub const SHARD_FILE_LEN: usize = 64;
+/// Shard counts the writer accepts: powers of two up to 2^16 (4 hex digits of file name).
+pub const MAX_SHARDS: u32 = 1 << 16;
+
+/// The hash shard holding `name`'s hashes: CRC-32 (IEEE) of the normalized name's bytes,
+/// modulo the shard count (a power of two). A name keeps its shard from one day's database
+/// to the next as long as the count stays, so an update re-fetches only changed shards.
+pub fn shard_of(name: &str, shard_count: u32) -> u32 {
+    crc32fast::hash(name.as_bytes()) & shard_count.saturating_sub(1)
+}
+
+/// The file name of shard `index` as published: `shard-` + 4 lowercase hex digits + `.bin`.
+pub fn shard_file_name(index: u32) -> String {
+    format!("shard-{index:04x}.bin")
 }
 
 pub fn align8(n: usize) -> usize {

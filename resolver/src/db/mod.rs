@@ -11,6 +11,7 @@
 
 mod error;
 pub mod layout;
+mod shards;
 mod verify;
 mod view;
 
@@ -24,6 +25,7 @@ use zerocopy::little_endian::U32;
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
 pub use error::DbError;
+pub use shards::{FileHashes, ShardSet};
 pub use layout::SectionKind;
 pub use pep440_rs::Operator as Op;
 pub use view::{
@@ -41,6 +43,8 @@ pub struct DbInfo {
     pub index_url: String,
     pub serial: u64,
     pub counts: DbCounts,
+    /// Number of hash shards.
+    pub shard_count: u32,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -227,6 +231,26 @@ impl Database {
         verify::verify(self)
     }
 
+    /// Checks every hash shard (read from `dir`, named as published) against this database.
+    pub fn verify_shards(&self, dir: &Path) -> Result<(), DbError> {
+        verify::verify_shards(self, &mut |i| {
+            let path = dir.join(layout::shard_file_name(i));
+            std::fs::read(&path).map_err(|source| DbError::Io { path, source })
+        })
+    }
+
+    /// [`Database::verify_shards`] over shards held in memory (index = shard number).
+    pub fn verify_shard_bytes(&self, shards: &[Vec<u8>]) -> Result<(), DbError> {
+        if shards.len() != self.shard_count() as usize {
+            return Err(DbError::invariant(format!(
+                "{} hash shards given, the database has {}",
+                shards.len(),
+                self.shard_count()
+            )));
+        }
+        verify::verify_shards(self, &mut |i| Ok(shards[i as usize].clone()))
+    }
+
     fn section(&self, kind: SectionKind) -> &[u8] {
         let range = self.sections[kind as usize - 1].range.clone();
         self.bytes().get(range).unwrap_or(&[])
@@ -394,6 +418,7 @@ fn parse_header(bytes: &[u8]) -> Result<(DbInfo, usize, Vec<SectionInfo>), DbErr
         index_url,
         serial: fixed.last_serial.get(),
         counts,
+        shard_count: (sections[SectionKind::ShardManifest as usize - 1].range.len() / 32) as u32,
     };
     Ok((info, header_len, sections))
 }
@@ -409,15 +434,11 @@ fn check_counts(sections: &[SectionInfo], c: &DbCounts) -> Result<(), DbError> {
         (SectionKind::Projects, c.projects as u64),
         (SectionKind::FileNames, c.files as u64),
         (SectionKind::FileFlags, c.files as u64),
-        (SectionKind::FileSizes, c.files as u64),
-        (SectionKind::FileTimes, c.files as u64),
         (SectionKind::FileTagSets, c.files as u64),
         (SectionKind::FileRequiresPython, c.files as u64),
         (SectionKind::FileMetadata, c.files as u64),
         (SectionKind::FileYankedReasons, c.files as u64),
         (SectionKind::FileUrls, c.files as u64),
-        (SectionKind::Sha256, c.files as u64),
-        (SectionKind::UrlDigests, c.files as u64),
         (SectionKind::TagSets, c.tagsets as u64),
         (SectionKind::Metadata, c.metadata as u64),
     ];
@@ -434,6 +455,13 @@ fn check_counts(sections: &[SectionInfo], c: &DbCounts) -> Result<(), DbError> {
         return Err(DbError::invariant(
             "string and list tables must contain the empty entry 0",
         ));
+    }
+    let shards = records(SectionKind::ShardManifest);
+    if !shards.is_power_of_two() || shards > u64::from(layout::MAX_SHARDS) {
+        return Err(DbError::invariant(format!(
+            "the shard manifest lists {shards} shards, not a power of two up to {}",
+            layout::MAX_SHARDS
+        )));
     }
     if records(SectionKind::ReqSets) == 0 {
         return Err(DbError::invariant(

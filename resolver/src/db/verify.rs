@@ -320,7 +320,6 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
             if files.is_empty() || files.len() != r.file_count() as usize {
                 return bad(format!("{}: no files, or files out of range", rwhat()));
             }
-            let mut min_delta = layout::NO_TIME_DELTA;
             let mut prev_filename: Option<String> = None;
             for f in files {
                 let fi = f.index();
@@ -337,17 +336,6 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
                     return bad(format!("{}: files not sorted by filename", fwhat()));
                 }
                 prev_filename = Some(filename);
-                min_delta = min_delta.min(db.col_u32(SectionKind::FileTimes, fi));
-            }
-            let consistent = match r.upload_time() {
-                None => min_delta == layout::NO_TIME_DELTA,
-                Some(_) => min_delta == 0,
-            };
-            if !consistent {
-                return bad(format!(
-                    "{}: upload time is not the minimum of its files'",
-                    rwhat()
-                ));
             }
         }
         if count != rec.release_count.get() {
@@ -412,12 +400,31 @@ fn file(db: &Database, fi: u32, what: &dyn Fn() -> String) -> Result<(), DbError
             what()
         ));
     }
-    let digest = &db.records::<[u8; 32]>(SectionKind::UrlDigests)[fi as usize];
-    if (col(SectionKind::FileUrls) == 0) == (*digest == [0; 32]) {
-        return bad(format!(
-            "{}: needs exactly one of a URL string and a URL digest",
-            what()
-        ));
+    Ok(())
+}
+
+/// Checks a complete set of hash shards against the core: each one as `ShardSet::add` does
+/// (sha256 from the manifest, header, projects and file counts, digests), and together they
+/// list every project that has files. `read(i)` gives shard `i`'s bytes.
+pub(super) fn verify_shards(
+    db: &Database,
+    read: &mut dyn FnMut(u32) -> Result<Vec<u8>, DbError>,
+) -> Result<(), DbError> {
+    let mut expected = vec![0u32; db.shard_count() as usize];
+    for p in db.projects() {
+        if p.releases().next().is_some() {
+            expected[db.shard_of(p.name()) as usize] += 1;
+        }
+    }
+    for (index, want) in (0u32..).zip(expected) {
+        // A fresh set per shard keeps memory to one shard at a time.
+        let listed = super::ShardSet::new().add(db, index, &read(index)?)?;
+        if listed != want {
+            return bad(format!(
+                "hash shard {} lists {listed} projects, the database has {want} in it",
+                layout::shard_file_name(index)
+            ));
+        }
     }
     Ok(())
 }

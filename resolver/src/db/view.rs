@@ -14,8 +14,6 @@ use super::{Database, Op};
 /// parses each distinct marker once and caches the result by id.
 pub type MarkerId = u32;
 
-const ZERO_HASH: [u8; 32] = [0; 32];
-
 impl Database {
     /// String `id` of the string table; "" for 0 or a bad id.
     pub(crate) fn string(&self, id: u32) -> &str {
@@ -124,6 +122,7 @@ impl<'a> Project<'a> {
         let at = |kind, offset: u32| db.section(kind).get(offset as usize..).unwrap_or(&[]);
         Releases {
             db,
+            project_first_file: self.rec.first_file.get(),
             stem_prefix: db.string(self.rec.stem_prefix.get()),
             versions: at(SectionKind::ReleaseVersions, self.rec.versions.get()),
             times: at(SectionKind::ReleaseTimes, self.rec.times.get()),
@@ -141,6 +140,7 @@ impl<'a> Project<'a> {
 /// Iterator over a project's releases.
 pub struct Releases<'a> {
     db: &'a Database,
+    project_first_file: u32,
     stem_prefix: &'a str,
     versions: &'a [u8],
     times: &'a [u8],
@@ -178,6 +178,7 @@ impl<'a> Releases<'a> {
         self.next_file = first_file.checked_add(file_count)?;
         Some(Release {
             db: self.db,
+            project_first_file: self.project_first_file,
             stem_prefix: self.stem_prefix,
             version,
             upload_time,
@@ -218,6 +219,7 @@ impl std::fmt::Debug for Project<'_> {
 #[derive(Clone, Copy)]
 pub struct Release<'a> {
     db: &'a Database,
+    project_first_file: u32,
     stem_prefix: &'a str,
     version: &'a str,
     upload_time: Option<i64>,
@@ -330,32 +332,15 @@ impl<'a> File<'a> {
         }
     }
 
-    /// Download URL; rebuilt from the stored blake2b digest for files.pythonhosted.org.
-    pub fn url(&self) -> Cow<'a, str> {
-        match self.col(SectionKind::FileUrls) {
-            0 => {
-                let digests = self.db.records::<[u8; 32]>(SectionKind::UrlDigests);
-                let digest = digests.get(self.index as usize).unwrap_or(&ZERO_HASH);
-                Cow::Owned(layout::pythonhosted_url(digest, &self.filename()))
-            }
-            id => Cow::Borrowed(self.db.string(id)),
-        }
+    /// The file's position among its project's files (its entry in the project's hash shard).
+    pub fn index_in_project(&self) -> u32 {
+        self.index.wrapping_sub(self.release.project_first_file)
     }
 
-    pub fn sha256(&self) -> &'a [u8; 32] {
-        self.db
-            .records::<[u8; 32]>(SectionKind::Sha256)
-            .get(self.index as usize)
-            .unwrap_or(&ZERO_HASH)
-    }
-
-    pub fn size(&self) -> Option<u64> {
-        let s = self
-            .db
-            .records::<zerocopy::little_endian::U64>(SectionKind::FileSizes)
-            .get(self.index as usize)
-            .map_or(layout::NO_SIZE, |s| s.get());
-        (s != layout::NO_SIZE).then_some(s)
+    /// The full URL when the database stores it as a string (files not on
+    /// files.pythonhosted.org); `None` when it is rebuilt from the shard's digest.
+    pub fn url_string(&self) -> Option<&'a str> {
+        self.db.opt_string(self.col(SectionKind::FileUrls))
     }
 
     pub fn kind(&self) -> FileKind {
@@ -394,14 +379,6 @@ impl<'a> File<'a> {
     pub fn requires_python(&self) -> Option<&'a str> {
         self.db
             .opt_string(self.col(SectionKind::FileRequiresPython))
-    }
-
-    pub fn upload_time(&self) -> Option<i64> {
-        let delta = self.col(SectionKind::FileTimes);
-        if delta == layout::NO_TIME_DELTA {
-            return None;
-        }
-        self.release.upload_time?.checked_add(i64::from(delta))
     }
 
     pub fn yanked(&self) -> bool {

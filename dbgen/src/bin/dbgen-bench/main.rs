@@ -1,7 +1,8 @@
-//! Benchmark for the database format and dbgen: sizes (bytes per release/file, per section,
-//! compressed), build time and peak RSS (measured in a child process so only the build
-//! counts), open and lookup latency, and a size comparison against the same dependency data
-//! in mach-nix's pypi-deps-db JSON shape.
+//! Benchmark for the database format and dbgen: what a user downloads and stores for a first
+//! resolution and a one-day update (core database + hash shards) beside mach-nix, the shape
+//! figures `dbgen synth` is calibrated with, sizes (per section, compressed), build time and
+//! peak RSS (measured in a child process so only the build counts), open and lookup latency,
+//! and a size comparison against the same dependency data in mach-nix's pypi-deps-db shape.
 //!
 //! `cargo run --release -p dbgen --bin dbgen-bench -- [--state crawl.sqlite] [--projects N] [--full]`
 
@@ -21,6 +22,7 @@ use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
 mod pypi_deps_db;
+mod user;
 
 #[derive(Parser)]
 struct Args {
@@ -30,7 +32,7 @@ struct Args {
     /// Synthetic universe size (projects).
     #[arg(long, default_value_t = 20_000)]
     projects: usize,
-    /// Synthetic universe at full PyPI scale (700k projects).
+    /// Synthetic universe at full PyPI scale (930k projects, ~17 M kept files).
     #[arg(long)]
     full: bool,
     /// Skip the synthetic universe.
@@ -38,8 +40,9 @@ struct Args {
     no_synth: bool,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Internal: build STATE into TAR and RAW, print timing and VmHWM (run as a child).
-    #[arg(long, num_args = 3, hide = true)]
+    /// Internal: build STATE into TAR, RAW and the shard directory SHARDS, print timing and
+    /// VmHWM (run as a child).
+    #[arg(long, num_args = 4, hide = true)]
     child_build: Option<Vec<PathBuf>>,
     /// Internal: write a synthetic state of `--projects` projects to this path (as a child,
     /// so the universe's memory is gone before the build is measured).
@@ -68,9 +71,16 @@ fn main() -> Result<()> {
     let args = Args::parse();
     if let Some(paths) = &args.child_build {
         let start = Instant::now();
-        let built = dbgen::build(&paths[0], None)?;
+        let built = dbgen::build(&paths[0], None, None)?;
         std::fs::write(&paths[1], &built.tarball)?;
         std::fs::write(&paths[2], &built.db)?;
+        std::fs::create_dir_all(&paths[3])?;
+        for (i, bytes) in (0u32..).zip(&built.shards) {
+            std::fs::write(
+                paths[3].join(resolver::db::layout::shard_file_name(i)),
+                bytes,
+            )?;
+        }
         println!("{} {}", start.elapsed().as_secs_f64(), vm_hwm_kib());
         return Ok(());
     }
@@ -90,12 +100,18 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let dir = tempfile::tempdir()?;
+    let mut shapes = Vec::new();
+    // The daily change rate comes from the real shard when there is one (the synthetic
+    // universe's upload times are not calibrated to a day's activity).
+    let mut daily = None;
     if let Some(state) = &args.state {
         println!("== real crawl state {}", state.display());
-        measure(state, dir.path(), "real")?;
+        let shape = measure(state, dir.path(), "real", None)?;
+        daily = Some(shape.changed_7d as f64 / 7.0 / shape.projects.max(1) as f64);
+        shapes.push(("real", shape));
     }
     if !args.no_synth {
-        let n = if args.full { 700_000 } else { args.projects };
+        let n = if args.full { user::PYPI_PROJECTS as usize } else { args.projects };
         println!("== synthetic universe, {n} projects, seed {}", args.seed);
         let state = dir.path().join("synth.sqlite");
         let status = Command::new(std::env::current_exe()?)
@@ -111,17 +127,21 @@ fn main() -> Result<()> {
         if !status.success() {
             bail!("synthesizing the crawl state failed");
         }
-        measure(&state, dir.path(), "synth")?;
+        shapes.push(("synthetic", measure(&state, dir.path(), "synth", daily)?));
     }
+    user::print_shapes(&shapes);
     Ok(())
 }
 
-fn measure(state: &Path, dir: &Path, tag: &str) -> Result<()> {
+/// Builds `state` in a child and prints every figure; `daily` is the fraction of projects
+/// that change in a day (measured on the real shard), for the one-day update.
+fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<user::Shape> {
     let tar = dir.join(format!("{tag}.tar.gz"));
     let raw = dir.join(format!("{tag}.db"));
+    let shard_dir = dir.join(format!("{tag}-shards"));
     let out = Command::new(std::env::current_exe()?)
         .arg("--child-build")
-        .args([state, &tar, &raw])
+        .args([state, &tar, &raw, &shard_dir])
         .output()
         .context("running the build child")?;
     if !out.status.success() {
@@ -154,11 +174,51 @@ fn measure(state: &Path, dir: &Path, tag: &str) -> Result<()> {
     );
     let t = Instant::now();
     db.verify()?;
-    println!("verify: {:.2} s", t.elapsed().as_secs_f64());
+    db.verify_shards(&shard_dir)?;
+    println!(
+        "verify (core and hash shards): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
 
     sizes(&db)?;
+    let shape = user::shape(&db);
+    let artifacts = user::Artifacts {
+        db: &db,
+        tarball_len: tar_len as u64,
+        raw_len: db.bytes().len() as u64,
+        shard_lens: user::shard_lens(&db, &shard_dir)?,
+    };
+    let nf = c.files.max(1) as f64;
+    let shard_total: u64 = artifacts.shard_lens.iter().sum();
+    let xz = user::compressed_len(&["xz", "-9", "-T1"], db.bytes())?;
+    let zst = user::compressed_len(&["zstd", "-19", "--long=27", "-q", "-c"], db.bytes())?;
+    println!(
+        "per file: core tarball (gzip -9) {:.2} B, core xz -9 {:.2} B, core zstd -19 --long {:.2} B, pinion.db {:.2} B, hash shards {:.2} B",
+        tar_len / nf,
+        xz as f64 / nf,
+        zst as f64 / nf,
+        db.bytes().len() as f64 / nf,
+        shard_total as f64 / nf
+    );
+    let daily = daily.unwrap_or(shape.changed_7d as f64 / 7.0 / shape.projects.max(1) as f64);
+    if tag == "synth" {
+        let env = user::popular_env(&db, 100, 130);
+        user::print_user_figures(&artifacts, &env, daily, false);
+        user::print_shard_count_table(
+            &db,
+            &env,
+            user::PYPI_PROJECTS / f64::from(c.projects.max(1)),
+        );
+    } else {
+        println!(
+            "a random shard has no 100-package environment of its own: its per-file figures above scale to {:.0} MB of core tarball and {:.0} MB of pinion.db at {:.1} M files",
+            tar_len / nf * user::PYPI_FILES / 1e6,
+            db.bytes().len() as f64 / nf * user::PYPI_FILES / 1e6,
+            user::PYPI_FILES / 1e6
+        );
+    }
     latency(&raw, &db)?;
-    Ok(())
+    Ok(shape)
 }
 
 fn section(db: &Database, kind: SectionKind) -> &[u8] {
@@ -224,22 +284,18 @@ fn sizes(db: &Database) -> Result<()> {
     let file_sections = [
         K::FileNames,
         K::FileFlags,
-        K::FileSizes,
-        K::FileTimes,
         K::FileTagSets,
         K::FileRequiresPython,
         K::FileYankedReasons,
         K::FileUrls,
-        K::Sha256,
         K::TagSets,
     ];
     let per_file: usize =
         file_sections.iter().map(|k| gz[k]).sum::<usize>() + strings_cost(db, &file_strings);
     let nf = c.files.max(1) as f64;
     println!(
-        "per-file data (file columns but metadata ids, sha256, tag sets, their strings; gzip): {:.1} B/file without URL digests, {:.1} B/file with",
+        "per-file data in the core (file columns but metadata ids, tag sets, their strings; gzip): {:.1} B/file",
         per_file as f64 / nf,
-        (per_file + gz[&K::UrlDigests]) as f64 / nf
     );
 
     let mut dep_strings: HashSet<u32> = HashSet::new();
@@ -288,9 +344,9 @@ fn sizes(db: &Database) -> Result<()> {
         dep_gz as f64 / c.releases.max(1) as f64,
         dep_gz as f64 / nf
     );
-    let tar_len = dep_gz + per_file + gz[&K::UrlDigests];
+    let tar_len = dep_gz + per_file + gz[&K::ShardManifest];
     println!(
-        "sum of the buckets and the URL digests: {tar_len} bytes (sections gzipped one by one)"
+        "sum of the buckets and the shard manifest: {tar_len} bytes (sections gzipped one by one)"
     );
     let e = pypi_deps_db::emulate(db);
     let (sg, wg) = (e.sdist_gz, e.wheel_gz);
