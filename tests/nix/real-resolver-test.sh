@@ -45,3 +45,85 @@ if ev --argstr req "pinion-no-such-project-xyz" -E "$expr" -A env >/dev/null 2>"
 fi
 cat "$work/err"
 grep -q "pinion-no-such-project-xyz" "$work/err"
+
+# Hash shards (data-format.md, *Resolution in two steps*): the first run has none, the lock
+# from the shards Nix fetched carries every picked file's sha256 and URL.
+echo "-- the lock's files have sha256 and URLs from the hash shards"
+python3 - "$lock" <<'PY'
+import json, re, sys
+lock = json.load(open(sys.argv[1]))
+pypi = {n: p for n, p in lock["packages"].items() if p["provider"] != "nixpkgs"}
+assert pypi, "no package from PyPI: the shards are not exercised"
+for name, p in pypi.items():
+    assert re.fullmatch("[0-9a-f]{64}", p["source"]["sha256"]) and p["source"]["sha256"] != "0" * 64, (name, p["source"])
+    assert p["source"]["url"].startswith("https://"), (name, p["source"])
+PY
+shards="${db%.tar.gz}-shards"
+[ -d "$shards" ] || { echo "no hash shards beside $db ($shards)"; exit 1; }
+
+echo "-- db = { url; sha256; shards_url; } over loopback: shards fetched by the manifest's sha256, same lock"
+mkdir -p "$work/www/shards"
+cp "$db" "$work/www/pinion-db.tar.gz"
+cp "$shards"/shard-*.bin "$work/www/shards/"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$work/www" && exec python3 -m http.server --bind 127.0.0.1 "$port" >"$work/http.log" 2>&1) &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break; sleep 0.1; done
+dbsha=$(sha256sum "$db" | cut -d' ' -f1)
+urlexpr='{ resolver, url, sha256, shards_url ? null, req }:
+  let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver;
+        db = { inherit url sha256; } // (if shards_url == null then { } else { inherit shards_url; }); };
+  in pinion.mkLock { requirements = req; }'
+urlbuild() { NIX_PATH= nix-build --no-out-link --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/pinion-db.tar.gz" \
+  --argstr sha256 "$dbsha" --argstr req "$req" -E "$urlexpr" "$@"; }
+urllock=$(urlbuild --argstr shards_url "http://127.0.0.1:$port/shards" 2>"$work/url.log") || { cat "$work/url.log"; exit 1; }
+cmp "$lock" "$urllock"
+# The first run has no shards; later ones have those it asked for.
+grep -q "pinion: resolving .* (0 hash shards)" "$work/url.log" || { cat "$work/url.log"; exit 1; }
+grep -q "pinion: resolving .* ([1-9][0-9]* hash shards)" "$work/url.log" || { cat "$work/url.log"; exit 1; }
+# Each shard is a fixed-output fetch pinned to the sha256 of the file the DB was built with
+# (Nix's fetcher then refuses other bytes: "hash mismatch").
+drv=$(NIX_PATH= nix-instantiate --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/pinion-db.tar.gz" \
+  --argstr sha256 "$dbsha" --argstr req "$req" --argstr shards_url "http://127.0.0.1:$port/shards" -E "$urlexpr" 2>/dev/null)
+fetched=0
+for d in $(nix-store -qR "$drv" | grep -- '-pinion-db-shard-[0-9]*\.bin\.drv$'); do
+  file=$(nix-store -q --binding name "$d"); file=${file#pinion-db-}
+  [ "$(nix-store -q --binding outputHash "$d")" = "$(sha256sum "$shards/$file" | cut -d' ' -f1)" ] \
+    || { echo "$d: outputHash is not the sha256 of $shards/$file"; exit 1; }
+  fetched=$((fetched + 1))
+done
+[ "$fetched" -gt 0 ] || { echo "no shard fetch in the closure of $drv"; exit 1; }
+echo "$fetched shard fetches pinned to the shards' sha256"
+
+echo "-- without shards_url, the URL form names the setting"
+if urlbuild --argstr req "$req # no shards_url" >/dev/null 2>"$work/err"; then echo "resolved without shards"; exit 1; fi
+grep -q 'has no `shards_url`' "$work/err" || { cat "$work/err"; exit 1; }
+
+echo "-- a DB path without its shards directory names the shard and the fix"
+mkdir -p "$work/lonely"
+cp "$db" "$work/lonely/pinion-db.tar.gz"
+if NIX_PATH= nix-instantiate --read-write-mode --eval --strict --json --arg resolver "$work/resolver" \
+  --arg db "$work/lonely/pinion-db.tar.gz" --argstr req "$req" -E "$expr" -A env >/dev/null 2>"$work/err"; then
+  echo "resolved without shards"; exit 1
+fi
+grep -q "needs the hash shard shard-[0-9]*.bin, which $work/lonely/pinion-db-shards (from the db argument) does not have" "$work/err" \
+  || { cat "$work/err"; exit 1; }
+
+echo "-- --hash options: the shards of hashed projects come first (three runs), same pins"
+root=$(python3 -c 'import json, re, sys; print(re.split(r"[^A-Za-z0-9._-]", sys.argv[2].strip())[0].lower().replace("_", "-"))' "$lock" "$req")
+hashed=$(python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))["packages"][sys.argv[2]]
+print(sys.argv[2] + "==" + p["version"] + " --hash=sha256:" + p["source"]["sha256"])' "$lock" "$root")
+ev --argstr req "$hashed" -E "$expr" -A env >"$work/hashed.json" 2>"$work/hashed.log" || { cat "$work/hashed.log"; exit 1; }
+python3 - "$work/env.json" "$work/hashed.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f))["packages"] for f in sys.argv[1:])
+assert {n: p["version"] for n, p in a.items()} == {n: p["version"] for n, p in b.items()}, (a, b)
+PY
+echo "-- a --hash no file has fails with the resolver's message"
+if ev --argstr req "${hashed%%--hash=*}--hash=sha256:$(printf 0%.0s $(seq 64))" -E "$expr" -A env >/dev/null 2>"$work/err"; then
+  echo "a requirement with a hash no file has resolved"; exit 1
+fi
+cat "$work/err"
+grep -q "pinion: the resolution failed" "$work/err"
