@@ -9,7 +9,8 @@
 # attribute stops it).
 #   bench.sh                       target/release/resolver (else debug) and the sample DB;
 #                                  requirement names from a resolution of sample/requirements/*.txt
-#   bench.sh RESOLVER DB NAMES     NAMES: file of requirement names, one per line,
+#   bench.sh RESOLVER DB NAMES     NAMES: file of requirement names, one per line (DB's hash
+#                                  shards beside it: X.tar.gz -> X-shards/),
 #                                  all resolvable together (>= 200 for the largest set)
 #   bench.sh --synthetic           fake resolver over a generated 250-package universe
 #                                  (measures the library alone; resolver share is the fake's)
@@ -25,7 +26,7 @@ if [ "${1:-}" = --synthetic ]; then
   resolver="$here/fake-resolver/bin/resolver" db="$work/universe.json" names="$work/names"
 elif [ "${1:-}" = --synthetic-db ]; then
   python3 "$here/gen-crawl-state.py" "$here/../../crawler/schema.sql" 250 "$work/crawl.sqlite" "$work/names"
-  "$3" build --state "$work/crawl.sqlite" --out "$work/db.tar.gz" >&2
+  "$3" build --state "$work/crawl.sqlite" --out "$work/db.tar.gz" --shards-out "$work/db-shards" >&2
   resolver="$2" db="$work/db.tar.gz" names="$work/names"
 elif [ $# -eq 0 ]; then
   resolver="$repo/target/release/resolver"; [ -x "$resolver" ] || resolver="$repo/target/debug/resolver"
@@ -35,7 +36,7 @@ elif [ $# -eq 0 ]; then
   tar -xzf "$db" -C "$work/db" pinion.db
   # Every package of one resolution resolves together; its names are the requirements.
   grep -hv '^#' "$repo"/sample/requirements/{web,data,notebook}.txt >"$work/all.txt"
-  "$resolver" --db "$work/db/pinion.db" -r "$work/all.txt" --python 3.11.2 --system x86_64-linux \
+  "$resolver" --db "$work/db/pinion.db" --shards "$repo/sample/pinion-db-shards" -r "$work/all.txt" --python 3.11.2 --system x86_64-linux \
     --format json -o "$work/all.lock.json" 2>/dev/null
   python3 -c 'import json, sys; print("\n".join(sorted(json.load(open(sys.argv[1]))["packages"])))' "$work/all.lock.json" >"$work/names"
   names="$work/names"
@@ -89,7 +90,7 @@ echo "peer (pre-issue-11 lookup: pname/version of 10,000 attributes): $walk ms w
 head -n 1 "$names" >"$work/req-warm.txt"
 NIX_PATH= nix-instantiate --read-write-mode --eval --strict --arg resolver "builtins.storePath $rstore" --arg db "$db" \
   --arg reqFile "$work/req-warm.txt" -E "$expr" -A ifd >/dev/null 2>&1
-printf '%-5s %9s %9s %7s %9s %10s %9s %9s\n' reqs "ifd wall" "ifd cpu" rounds resolver "lock wall" "lock cpu" "pkgs"
+printf '%-5s %9s %9s %7s %9s %10s %9s %9s\n' reqs "ifd wall" "ifd cpu" runs resolver "lock wall" "lock cpu" "pkgs"
 for n in 5 50 200; do
   avail=$(grep -c . "$names")
   [ "$avail" -ge "$n" ] || { echo "only $avail names in $names; skipping $n"; continue; }
@@ -99,7 +100,7 @@ for n in 5 50 200; do
   NIX_PATH= stats nix-instantiate --read-write-mode --eval --strict --arg resolver "builtins.storePath $rstore" --arg db "$db" \
     --arg reqFile "$work/req-$n.txt" -E "$expr" -A ifd >/dev/null 2>"$work/log-$n"
   t1=$(now); ifdcpu=$(cpu)
-  rounds=$(grep -c 'pinion-bench: resolver took' "$work/log-$n" || true)
+  runs=$(grep -c 'pinion-bench: resolver took' "$work/log-$n" || true)
   rms=$(sed -n 's/.*pinion-bench: resolver took \([0-9]*\) ms.*/\1/p' "$work/log-$n" | awk '{s += $1} END {print s + 0}')
   lock=$(NIX_PATH= nix-build --no-out-link --arg resolver "builtins.storePath $rstore" --arg db "$db" \
     --arg reqFile "$work/req-$n.txt" -E "$expr" -A lock 2>/dev/null)
@@ -107,6 +108,6 @@ for n in 5 50 200; do
   NIX_PATH= stats nix-instantiate --read-write-mode --eval --strict --option allow-import-from-derivation false --arg resolver "builtins.storePath $rstore" \
     --arg db "$db" --arg reqFile "$work/req-$n.txt" --arg lock "$lock" -E "$expr" -A fromLock >/dev/null
   t3=$(now); lockcpu=$(cpu)
-  printf '%-5s %9s %9s %7s %9s %10s %9s %9s\n' "$n" "$(ms "$t0" "$t1")ms" "${ifdcpu}ms" "$rounds" "${rms}ms" "$(ms "$t2" "$t3")ms" "${lockcpu}ms" \
+  printf '%-5s %9s %9s %7s %9s %10s %9s %9s\n' "$n" "$(ms "$t0" "$t1")ms" "${ifdcpu}ms" "$runs" "${rms}ms" "$(ms "$t2" "$t3")ms" "${lockcpu}ms" \
     "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$lock")"
 done
