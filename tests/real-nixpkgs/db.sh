@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a DB for the real-nixpkgs job: crawls tests/real-nixpkgs/projects.txt and its
 # dependency closure from PyPI (network), uploads since $PINION_CRAWL_SINCE plus each project's
-# 3 newest releases (requests 2.31.0, pinned by the seed example, is from 2023-05), then dbgen.
+# 3 newest releases (requests 2.31.0, pinned by the seed example, is from 2023-05), then dbgen;
+# the hash shards go beside the DB (OUT-shards/ for OUT.tar.gz), where nix/db.nix looks for them.
 #   db.sh OUT.tar.gz   (needs target/release/crawler and dbgen: cargo build --release -p crawler -p dbgen)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -20,9 +21,9 @@ rc=$?
 set -e
 # Exit 2: finished, some files failed; the DB then lacks those files (reported above).
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then exit "$rc"; fi
-"$dbgen" build --state "$state" --out "$out"
+"$dbgen" build --state "$state" --out "$out" --shards-out "${out%.tar.gz}-shards"
 grep -v '^#' "$here/projects.txt" | while read -r name; do
   "$dbgen" inspect "$out" "$name" >/dev/null ||
     { echo "error: \`$name\` is not in $out after the crawl" >&2; exit 1; }
 done
-echo "db.sh: wrote $out"
+echo "db.sh: wrote $out and ${out%.tar.gz}-shards/"
