@@ -76,8 +76,10 @@ urlexpr='{ resolver, url, sha256, shards_url ? null, req }:
         db = { inherit url sha256; } // (if shards_url == null then { } else { inherit shards_url; }); };
   in pinion.mkLock { requirements = req; }'
 urlbuild() { NIX_PATH= nix-build --no-out-link --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/pinion-db.tar.gz" \
-  --argstr sha256 "$dbsha" --argstr req "$req" -E "$urlexpr" "$@"; }
-urllock=$(urlbuild --argstr shards_url "http://127.0.0.1:$port/shards" 2>"$work/url.log") || { cat "$work/url.log"; exit 1; }
+  --argstr sha256 "$dbsha" -E "$urlexpr" "$@"; }
+# A comment unique to this run makes new resolve derivations, so their logs show the runs.
+ureq="$req # $(date +%s%N)"
+urllock=$(urlbuild --argstr shards_url "http://127.0.0.1:$port/shards" --argstr req "$ureq" 2>"$work/url.log") || { cat "$work/url.log"; exit 1; }
 cmp "$lock" "$urllock"
 # The first run has no shards; later ones have those it asked for.
 grep -q "pinion: resolving .* (0 hash shards)" "$work/url.log" || { cat "$work/url.log"; exit 1; }
@@ -85,7 +87,8 @@ grep -q "pinion: resolving .* ([1-9][0-9]* hash shards)" "$work/url.log" || { ca
 # Each shard is a fixed-output fetch pinned to the sha256 of the file the DB was built with
 # (Nix's fetcher then refuses other bytes: "hash mismatch").
 drv=$(NIX_PATH= nix-instantiate --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/pinion-db.tar.gz" \
-  --argstr sha256 "$dbsha" --argstr req "$req" --argstr shards_url "http://127.0.0.1:$port/shards" -E "$urlexpr" 2>/dev/null)
+  --argstr sha256 "$dbsha" --argstr req "$ureq" --argstr shards_url "http://127.0.0.1:$port/shards" -E "$urlexpr" 2>"$work/err") \
+  || { cat "$work/err"; exit 1; }
 fetched=0
 for d in $(nix-store -qR "$drv" | grep -- '-pinion-db-shard-[0-9]*\.bin\.drv$'); do
   file=$(nix-store -q --binding name "$d"); file=${file#pinion-db-}
@@ -97,7 +100,7 @@ done
 echo "$fetched shard fetches pinned to the shards' sha256"
 
 echo "-- without shards_url, the URL form names the setting"
-if urlbuild --argstr req "$req # no shards_url" >/dev/null 2>"$work/err"; then echo "resolved without shards"; exit 1; fi
+if urlbuild --argstr req "$ureq" >/dev/null 2>"$work/err"; then echo "resolved without shards"; exit 1; fi
 grep -q 'has no `shards_url`' "$work/err" || { cat "$work/err"; exit 1; }
 
 echo "-- a DB path without its shards directory names the shard and the fix"
@@ -110,7 +113,7 @@ fi
 grep -q "needs the hash shard shard-[0-9]*.bin, which $work/lonely/pinion-db-shards (from the db argument) does not have" "$work/err" \
   || { cat "$work/err"; exit 1; }
 
-echo "-- --hash options: the shards of hashed projects come first (three runs), same pins"
+echo "-- --hash options (the hashed projects' shards are asked for first): same pins"
 root=$(python3 -c 'import json, re, sys; print(re.split(r"[^A-Za-z0-9._-]", sys.argv[2].strip())[0].lower().replace("_", "-"))' "$lock" "$req")
 hashed=$(python3 -c 'import json, sys
 p = json.load(open(sys.argv[1]))["packages"][sys.argv[2]]
