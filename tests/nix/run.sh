@@ -145,6 +145,11 @@ real() { nix-build --no-out-link --option allow-import-from-derivation false cas
 if ev --option allow-import-from-derivation false cases/real.nix --argstr lock "$work/pinion.lock.json" -A env.drvPath >/dev/null 2>"$work/err"; then
   ok "lock path evaluates with allow-import-from-derivation = false"
 else bad "lock path needs IFD" "$(cat "$work/err")"; fi
+if ev --option allow-import-from-derivation false --argstr lock "$work/pinion.lock.json" -E \
+  '{ lock }: ((import ./common.nix { db = /nonexistent/pinion-db.tar.gz; }).pinion.mkPython { lock = /. + lock; }).drvPath' \
+  >/dev/null 2>"$work/err"; then
+  ok "lock path needs no DB (db = a missing file, without shards)"
+else bad "lock path with a missing DB" "$(cat "$work/err")"; fi
 if env=$(real -A env 2>"$work/build.log"); then
   ok "environment built (wheels + setuptools sdist + flit sdist)"
   if out=$("$env/bin/python" "$here/check_env.py" "$env" requests=2.31.0 six=1.16.0 tomli=2.0.1 idna=3.4 urllib3=2.0.7 certifi=2023.7.22 charset_normalizer=3.3.2 2>&1); then
