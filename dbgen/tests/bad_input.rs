@@ -175,7 +175,7 @@ fn wrong_magic_and_future_versions() {
     let err = Database::from_bytes(v3).err().unwrap();
     assert_eq!(
         err.to_string(),
-        "database format 3 is newer than this resolver (reads 2)"
+        "database format 3 is newer than this resolver (reads 2)\nhint: update pinion to a release that reads format 3, or pin a database published in format 2"
     );
     // A v1 database (the layout before the column split) is refused before any of its
     // sections are read, with what to do about it.

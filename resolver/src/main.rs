@@ -2,13 +2,14 @@
 //! lock (JSON or Nix) for one target.
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
-use resolver::db::Database;
+use resolver::db::{Database, DbError};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
 use resolver::requirements::RequirementSet;
@@ -58,7 +59,9 @@ struct Cli {
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
     /// sha256 of the database file as published in its manifest.json: recorded in the lock
-    /// without hashing the file again (saves ~0.2 s on a full-PyPI database).
+    /// without hashing the file again (saves ~0.2 s on a full-PyPI database). It vouches only
+    /// for which database was meant; damage to the file is caught by its section checksums,
+    /// which are checked on every run.
     #[arg(long)]
     db_sha256: Option<String>,
     /// Output file (default: stdout).
@@ -66,7 +69,7 @@ struct Cli {
     output: Option<PathBuf>,
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<Exit> {
     let glibc = cli
         .manylinux_glibc
         .as_deref()
@@ -78,6 +81,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .map(|v| parse_major_minor("--macos-target", v))
         .transpose()?;
     let target = Target::new(&cli.python, &cli.system, glibc, macos)?;
+    for w in target.warnings() {
+        warn(w);
+    }
     let providers = match &cli.providers {
         Some(p) => Providers::from_json(p, &read_config(p)?)?,
         None => Providers::default(),
@@ -92,7 +98,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let exclude_newer = match &cli.exclude_newer {
         Some(d) => match resolver::lock::parse_date(d) {
             Some(t) => Some(t),
-            None => bail!("--exclude-newer {d:?}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"),
+            None => bail!(
+                "invalid --exclude-newer `{d}`: not a valid UTC date\nhint: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, e.g. `2024-02-29`"
+            ),
         },
         None => None,
     };
@@ -104,7 +112,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         reqs.add_file(c, true)?;
     }
     let db = Database::open(&cli.db)
-        .with_context(|| format!("opening database {}", cli.db.display()))?;
+        .and_then(|db| db.check_checksums().map(|()| db))
+        .map_err(|e| match e {
+            // Names the path itself.
+            DbError::Io { .. } => anyhow::Error::new(e),
+            e => anyhow::Error::new(e).context(format!("opening database `{}`", cli.db.display())),
+        })?;
     let index = match cli.db_sha256 {
         Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
             DbIndex::new(&db).with_sha256(sha.to_ascii_lowercase())
@@ -120,19 +133,63 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let outcome = resolver::resolve(&index, &reqs, &opts)?;
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        warn(w);
     }
     let text = match cli.format {
         Format::Json => resolver::lock::to_json(&outcome.lock),
         Format::Nix => resolver::lock::to_nix(&outcome.lock),
     };
     match &cli.output {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        Some(path) => write_atomically(path, text.as_bytes())
+            .with_context(|| format!("writing `{}`", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    // The reader went away (`| head`): nothing to report, like a C tool killed
+                    // by SIGPIPE.
+                    return Ok(Exit::BrokenPipe);
+                }
+                return Err(anyhow::Error::new(e).context("writing the lock to stdout"));
+            }
         }
-        None => print!("{text}"),
     }
-    Ok(())
+    Ok(Exit::Done)
+}
+
+/// A warning on stderr; a closed stderr must not turn a resolution into a panic.
+fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "warning: {message}");
+}
+
+enum Exit {
+    Done,
+    BrokenPipe,
+}
+
+/// Status of a process killed by SIGPIPE as shells report it (128 + 13).
+const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a reader never
+/// sees half a lock, and a failed write leaves the old one in place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 fn main() -> ExitCode {
@@ -144,9 +201,10 @@ fn main() -> ExitCode {
         )
         .init();
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Exit::Done) => ExitCode::SUCCESS,
+        Ok(Exit::BrokenPipe) => ExitCode::from(EXIT_BROKEN_PIPE),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
         }
     }
