@@ -89,7 +89,8 @@ fn run(cli: Cli) -> Result<()> {
             tracing::info!(?l, ?w, "build stats");
             eprintln!(
                 "wrote {} ({} bytes; pinion.db {} bytes): {} files kept of {}; skipped {} requirement rows with NULL canonical, \
-                 {} files without sha256, {} with non-PEP 440 versions; dropped {} other files, {} wheels for other platforms, \
+                 {} files without sha256, {} with non-PEP 440 or overlong versions, {} named unlike their project and version, \
+                 {} with negative sizes; dropped {} other files, {} wheels for other platforms, \
                  {} bad wheel names, {} without URL, {} empty releases, {} unparsable requirements, {} bad extras",
                 out.display(),
                 built.tarball.len(),
@@ -99,6 +100,8 @@ fn run(cli: Cli) -> Result<()> {
                 l.skipped_requirements,
                 l.skipped_no_sha256,
                 l.skipped_bad_version,
+                l.skipped_bad_filename,
+                l.skipped_bad_size,
                 w.dropped_other,
                 w.dropped_platform,
                 w.dropped_bad_wheel_name,
