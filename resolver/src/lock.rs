@@ -27,8 +27,16 @@ pub fn build_lock<I: Index>(
 ) -> (Value, Vec<String>) {
     let mut warnings = Vec::new();
     let mut extras: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (p, _) in solution {
+    for (p, version) in solution {
         if let Pkg::Extra(n, e) = p {
+            // Like uv: an extra the package does not define is warned about (a typo, or an
+            // extra that a newer release added), and is not recorded in the lock.
+            if solver.defines_extra(n, version, e) == Some(false) {
+                warnings.push(format!(
+                    "`{n}` {version} has no extra `{e}`; it was ignored"
+                ));
+                continue;
+            }
             extras
                 .entry(n.to_string())
                 .or_default()

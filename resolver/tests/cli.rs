@@ -287,3 +287,51 @@ fn a_damaged_database_never_yields_a_lock() {
         insta::assert_snapshot!("damaged_sha256_section", err);
     }
 }
+
+#[test]
+fn two_pins_on_one_project_are_both_named() {
+    // Before: "Because you require six (no matching version)", naming neither pin.
+    let run = Run::new();
+    let (code, _, err) = run.run(&run.file("r.txt", b"six==1.16.0\nsix==1.17.0\n"), &[]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("two_pins", err);
+    // A requirement and a constraint from another file.
+    let constraints = run.file("c.txt", b"six<1.17\n");
+    let req = run.file("r2.txt", b"six>=1.17\n");
+    let (code, _, err) = run.run(&req, &["-c", constraints.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("pin_and_constraint", err);
+}
+
+#[test]
+fn an_extra_the_package_does_not_define_is_warned_about() {
+    // Before: silently recorded in the lock.
+    let run = Run::new();
+    let (code, lock, err) = run.run(&run.file("r.txt", b"requests[nonexistent]\n"), &[]);
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!("unknown_extra", err);
+    let lock: serde_json::Value = serde_json::from_str(&lock).unwrap();
+    assert_eq!(
+        lock["packages"]["requests"]["extras"],
+        serde_json::json!([])
+    );
+    // A defined extra stays silent and recorded.
+    let (code, lock, err) = run.run(&run.file("r3.txt", b"jsonschema[format-nongpl]\n"), &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let lock: serde_json::Value = serde_json::from_str(&lock).unwrap();
+    assert_eq!(
+        lock["packages"]["jsonschema"]["extras"],
+        serde_json::json!(["format-nongpl"])
+    );
+}
+
+#[test]
+fn every_missing_dependency_is_listed_first() {
+    // Before: a conflict derivation about `kombu[redis]`, `redis` in a note, and nothing about
+    // the four projects httpx's extras need.
+    let run = Run::new();
+    let req = run.file("r.txt", b"httpx[http2,socks,brotli,zstd]\ncelery[redis]\n");
+    let (code, lock, err) = run.run(&req, &[]);
+    assert_eq!((code, lock.as_str()), (1, ""));
+    insta::assert_snapshot!("missing_dependencies", err);
+}
