@@ -1,6 +1,10 @@
 //! A polite HTTP client: bounded concurrency, a global request-rate limit, retries with
 //! exponential backoff and jitter on 429/5xx/timeouts/connection resets (honouring
 //! `Retry-After`), a body-size cap, and counters the summary and benchmark report.
+//!
+//! Every request has an overall deadline (`HttpConfig::deadline`): connecting, waiting,
+//! reading the body, and every retry with its backoff all count against it, so a server that
+//! drips a byte a second or never answers costs one deadline, not a sync.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +31,14 @@ pub struct HttpConfig {
     pub max_retry_after: Duration,
     /// Longest wait for the next bytes of a response (connect, headers or body).
     pub timeout: Duration,
+    /// Longest time one request may take from its first attempt to its last byte, retries
+    /// and backoff included. The clock starts when the request gets a connection slot, so
+    /// waiting behind other requests does not count.
+    pub deadline: Duration,
 }
+
+/// The default [`HttpConfig::deadline`]: a 512 MiB sdist (the download cap) at 2 MB/s.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -38,6 +49,7 @@ impl Default for HttpConfig {
             backoff_base: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(120),
             timeout: Duration::from_secs(60),
+            deadline: DEFAULT_DEADLINE,
         }
     }
 }
@@ -58,6 +70,16 @@ pub enum HttpError {
     },
     #[error("GET {url}: body larger than the {limit}-byte cap")]
     TooLarge { url: String, limit: u64 },
+    #[error(
+        "GET {url}: no complete response within the {}-second request deadline (after {attempts} attempts; last: {last})",
+        deadline.as_secs_f64()
+    )]
+    Deadline {
+        url: String,
+        deadline: Duration,
+        attempts: u32,
+        last: String,
+    },
     #[error("building the HTTP client: {0}")]
     Client(String),
 }
@@ -139,12 +161,13 @@ impl Http {
         cap: u64,
     ) -> Result<Response, HttpError> {
         let mut attempt = 0;
+        let mut deadline = None;
         loop {
             attempt += 1;
-            let outcome = self.try_once(url, headers, cap).await;
+            let outcome = self.try_once(url, headers, cap, &mut deadline).await;
             let retry_after = match &outcome {
                 Ok(r) if is_retryable_status(r.status) => retry_after(&r.headers),
-                Ok(_) | Err(Attempt::Fatal(_) | Attempt::TooLarge(_)) => {
+                Ok(_) | Err(Attempt::Fatal(_) | Attempt::TooLarge(_) | Attempt::Deadline(_)) => {
                     return outcome.map_err(|e| e.into_error(url, attempt));
                 }
                 Err(Attempt::Transient(_)) => None,
@@ -159,21 +182,37 @@ impl Http {
                     Err(e) => Err(e.into_error(url, attempt)),
                 };
             }
-            self.counters.retries.fetch_add(1, Ordering::Relaxed);
             let delay = match retry_after {
                 Some(d) => d.min(self.cfg.max_retry_after),
                 None => backoff(self.cfg.backoff_base, attempt),
             };
+            // A retry that cannot finish before the deadline is not worth starting.
+            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                let last = match outcome {
+                    Ok(r) => format!("HTTP {}", r.status.as_u16()),
+                    Err(Attempt::Transient(m)) => m,
+                    Err(e) => e.into_error(url, attempt).to_string(),
+                };
+                return Err(HttpError::Deadline {
+                    url: url.to_string(),
+                    deadline: self.cfg.deadline,
+                    attempts: attempt,
+                    last,
+                });
+            }
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(url, attempt, ?delay, "retrying");
             tokio::time::sleep(delay).await;
         }
     }
 
+    /// One attempt, cut off at the request's deadline (set on the first attempt).
     async fn try_once(
         &self,
         url: &str,
         headers: &[(HeaderName, &str)],
         cap: u64,
+        deadline: &mut Option<Instant>,
     ) -> Result<Response, Attempt> {
         self.wait_rate_slot().await;
         let _permit = self
@@ -181,6 +220,19 @@ impl Http {
             .acquire()
             .await
             .map_err(|_| Attempt::Fatal("client shut down".into()))?;
+        let until = *deadline.get_or_insert_with(|| Instant::now() + self.cfg.deadline);
+        match tokio::time::timeout_at(until.into(), self.exchange(url, headers, cap)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Attempt::Deadline(self.cfg.deadline)),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        url: &str,
+        headers: &[(HeaderName, &str)],
+        cap: u64,
+    ) -> Result<Response, Attempt> {
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
         let mut req = self.client.get(url);
         for (k, v) in headers {
@@ -220,6 +272,8 @@ enum Attempt {
     Transient(String),
     Fatal(String),
     TooLarge(u64),
+    /// The request's deadline (given) passed during this attempt.
+    Deadline(Duration),
 }
 
 impl Attempt {
@@ -233,6 +287,12 @@ impl Attempt {
             Attempt::TooLarge(limit) => HttpError::TooLarge {
                 url: url.to_string(),
                 limit,
+            },
+            Attempt::Deadline(deadline) => HttpError::Deadline {
+                url: url.to_string(),
+                deadline,
+                attempts,
+                last: "the last attempt was still waiting".into(),
             },
         }
     }

@@ -2,6 +2,15 @@
 //! project list and per-project file lists (with the PEP 592/658/700/714 extensions).
 //!
 //! Pure functions over bytes; the HTTP side lives in `sync`.
+//!
+//! A page is read as a listing only when it is one: PEP 691 JSON must carry
+//! `meta.api-version` (major version 1) and its `files` (or `projects`) list; PEP 503 HTML must
+//! be complete (no unterminated tag or anchor, `</html>` when `<html>` opens it) and either
+//! name the project (`<title>Links for NAME</title>` / `<h1>`) or list files of it (the root:
+//! the PEP 629 version tag, the `Simple index` title, or anchors that link a project's name to
+//! its page). Anything else — a proxy's error page served with 200, a page cut short, another
+//! project's page — is an error, never an empty listing, because the caller deletes the files
+//! a listing no longer names.
 
 use pinion_pep::{DistFilename, ProjectName, classify_filename};
 use serde::Deserialize;
@@ -19,6 +28,40 @@ pub enum IndexError {
     UnknownFormat { url: String, content_type: String },
     #[error("{url}: invalid PEP 691 JSON: {message}")]
     BadJson { url: String, message: String },
+    #[error("{url}: not a simple-index page: {reason}")]
+    NotAnIndexPage { url: String, reason: String },
+    #[error("{url}: malformed or truncated HTML: {reason}")]
+    Malformed { url: String, reason: String },
+    #[error(
+        "{url}: repository API version {version:?} is not supported (this crawler reads major version 1)"
+    )]
+    UnsupportedVersion { url: String, version: String },
+}
+
+fn not_index(url: &Url, reason: impl Into<String>) -> IndexError {
+    IndexError::NotAnIndexPage {
+        url: url.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// PEP 629 / PEP 691: a client must refuse a major version it does not know.
+fn check_api_version(url: &Url, version: &str) -> Result<(), IndexError> {
+    if version.trim().split('.').next() == Some("1") {
+        return Ok(());
+    }
+    Err(IndexError::UnsupportedVersion {
+        url: url.to_string(),
+        version: version.to_string(),
+    })
+}
+
+/// The `meta.api-version` a PEP 691 response must carry.
+fn json_api_version(url: &Url, meta: Option<&JsonMeta>) -> Result<(), IndexError> {
+    match meta.and_then(|m| m.api_version.as_deref()) {
+        Some(v) => check_api_version(url, v),
+        None => Err(not_index(url, "JSON without `meta.api-version`")),
+    }
 }
 
 /// Whether the index advertises a PEP 658 sidecar, and its hash when it gives one.
@@ -120,9 +163,11 @@ fn is_html(content_type: &str, body: &[u8]) -> bool {
     }
 }
 
-/// Parses a project page. `header_serial` is `X-PyPI-Last-Serial`, used when the body has none.
+/// Parses the page of `project`. `header_serial` is `X-PyPI-Last-Serial`, used when the body
+/// has none.
 pub fn parse_project_page(
     url: &Url,
+    project: &ProjectName,
     content_type: &str,
     body: &[u8],
     header_serial: Option<i64>,
@@ -132,11 +177,22 @@ pub fn parse_project_page(
             url: url.to_string(),
             message: e.to_string(),
         })?;
-        let files = page
-            .files
+        json_api_version(url, page.meta.as_ref())?;
+        if let Some(name) = &page.name
+            && ProjectName::new(name).ok().as_ref() != Some(project)
+        {
+            return Err(not_index(
+                url,
+                format!("the page is for `{name}`, not `{project}`"),
+            ));
+        }
+        let Some(entries) = page.files else {
+            return Err(not_index(url, "JSON without a `files` list"));
+        };
+        let files = entries
             .into_iter()
-            .filter_map(|f| f.into_file(url))
-            .collect();
+            .map(|f| f.into_file(url))
+            .collect::<Result<_, _>>()?;
         return Ok(ProjectPage {
             display_name: page.name,
             last_serial: page.meta.and_then(|m| m.last_serial).or(header_serial),
@@ -145,10 +201,28 @@ pub fn parse_project_page(
     }
     if is_html(content_type, body) {
         let html = String::from_utf8_lossy(body);
-        let files = anchors(&html)
+        let files: Vec<IndexFile> = html_structure(url, &html)?
             .into_iter()
-            .filter_map(|a| a.into_file(url))
-            .collect();
+            .map(|a| a.into_file(url))
+            .collect::<Result<_, _>>()?;
+        match links_for(&html) {
+            Some(named) if ProjectName::new(&named).ok().as_ref() != Some(project) => {
+                return Err(not_index(
+                    url,
+                    format!("the page is for `{named}`, not `{project}`"),
+                ));
+            }
+            Some(_) => {}
+            None if files.iter().any(|f| names_project(&f.filename, project)) => {}
+            None => {
+                return Err(not_index(
+                    url,
+                    format!(
+                        "neither names `{project}` (`<title>Links for {project}</title>`) nor lists a file of it"
+                    ),
+                ));
+            }
+        }
         return Ok(ProjectPage {
             display_name: None,
             last_serial: header_serial,
@@ -172,6 +246,7 @@ pub fn parse_root_page(
             url: url.to_string(),
             message: e.to_string(),
         })?;
+        json_api_version(url, root.meta.as_ref())?;
         return Ok(root
             .projects
             .into_iter()
@@ -183,7 +258,16 @@ pub fn parse_root_page(
     }
     if is_html(content_type, body) {
         let html = String::from_utf8_lossy(body);
-        return Ok(anchors(&html)
+        let anchors = html_structure(url, &html)?;
+        let says_index = repository_version(&html).is_some()
+            || tag_text(&html, "title").is_some_and(|t| t.eq_ignore_ascii_case("simple index"));
+        if !says_index && !anchors.iter().any(|a| a.links_project(url)) {
+            return Err(not_index(
+                url,
+                "no anchor links a project to its page, and no `pypi:repository-version` tag says this is an index",
+            ));
+        }
+        return Ok(anchors
             .into_iter()
             .map(|a| RootEntry {
                 name: a.text.trim().to_string(),
@@ -208,6 +292,7 @@ fn serial<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Erro
 
 #[derive(Deserialize)]
 struct JsonRoot {
+    meta: Option<JsonMeta>,
     projects: Vec<JsonRootProject>,
 }
 
@@ -222,12 +307,14 @@ struct JsonRootProject {
 struct JsonProject {
     name: Option<String>,
     meta: Option<JsonMeta>,
-    #[serde(default)]
-    files: Vec<JsonFile>,
+    /// Absent is not empty: a JSON object without `files` is no project page.
+    files: Option<Vec<JsonFile>>,
 }
 
 #[derive(Deserialize)]
 struct JsonMeta {
+    #[serde(rename = "api-version")]
+    api_version: Option<String>,
     #[serde(rename = "_last-serial", default, deserialize_with = "serial")]
     last_serial: Option<i64>,
 }
@@ -252,8 +339,13 @@ struct JsonFile {
 }
 
 impl JsonFile {
-    fn into_file(self, base: &Url) -> Option<IndexFile> {
-        let url = resolve(base, &self.url)?;
+    fn into_file(self, base: &Url) -> Result<IndexFile, IndexError> {
+        let url = resolve(base, &self.url).ok_or_else(|| {
+            not_index(
+                base,
+                format!("`{}` has the unusable URL {:?}", self.filename, self.url),
+            )
+        })?;
         let sha256 = self
             .hashes
             .get("sha256")
@@ -277,7 +369,7 @@ impl JsonFile {
             },
             Some(_) => CoreMetadata::Advertised { sha256: None },
         };
-        Some(IndexFile {
+        Ok(IndexFile {
             filename: self.filename,
             url,
             sha256,
@@ -314,17 +406,23 @@ struct Anchor {
 }
 
 impl Anchor {
-    fn into_file(self, base: &Url) -> Option<IndexFile> {
-        let joined = base.join(&self.href).ok()?;
+    fn into_file(self, base: &Url) -> Result<IndexFile, IndexError> {
+        let unusable = || not_index(base, format!("the link {:?} is unusable", self.href));
+        let joined = base.join(&self.href).map_err(|_| unusable())?;
         let sha256 = joined
             .fragment()
             .and_then(|f| f.strip_prefix("sha256="))
             .and_then(parse_sha256);
-        let url = resolve(base, &self.href)?;
+        let url = resolve(base, &self.href).ok_or_else(unusable)?;
         let filename = {
             let text = self.text.trim();
             if text.is_empty() {
-                joined.path_segments()?.next_back()?.to_string()
+                joined
+                    .path_segments()
+                    .and_then(|mut s| s.next_back())
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(unusable)?
+                    .to_string()
             } else {
                 text.to_string()
             }
@@ -335,7 +433,7 @@ impl Anchor {
                 sha256: v.strip_prefix("sha256=").and_then(parse_sha256),
             },
         };
-        Some(IndexFile {
+        Ok(IndexFile {
             filename,
             url,
             sha256,
@@ -349,9 +447,94 @@ impl Anchor {
     }
 }
 
-/// A small, forgiving scanner for the anchors of a simple-index page. Simple pages are
-/// machine-generated and flat, so a full HTML parser buys nothing here.
-fn anchors(html: &str) -> Vec<Anchor> {
+impl Anchor {
+    /// Whether this root-page anchor links a project name to that project's page
+    /// (`<a href="/simple/foo-bar/">Foo.Bar</a>`), as PEP 503 root anchors do.
+    fn links_project(&self, base: &Url) -> bool {
+        let Ok(name) = ProjectName::new(self.text.trim()) else {
+            return false;
+        };
+        base.join(&self.href).ok().is_some_and(|u| {
+            u.path_segments()
+                .and_then(|s| s.filter(|s| !s.is_empty()).next_back())
+                .and_then(|last| ProjectName::new(last).ok())
+                .is_some_and(|linked| linked == name)
+        })
+    }
+}
+
+/// Whether `filename` starts with the project's name (normalized), as its distributions do.
+fn names_project(filename: &str, project: &ProjectName) -> bool {
+    let mut normalized = String::with_capacity(filename.len());
+    for c in filename.chars() {
+        let c = if matches!(c, '_' | '.') { '-' } else { c };
+        if !(c == '-' && normalized.ends_with('-')) {
+            normalized.push(c.to_ascii_lowercase());
+        }
+    }
+    normalized
+        .strip_prefix(project.as_str())
+        .is_some_and(|rest| rest.starts_with('-'))
+}
+
+/// The anchors of a page that must be complete: an unterminated tag or anchor, or an
+/// `<html>` without its `</html>`, means the page was cut short.
+fn html_structure(url: &Url, html: &str) -> Result<Vec<Anchor>, IndexError> {
+    let lower = html.to_ascii_lowercase();
+    if lower.contains("<html") && !lower.contains("</html") {
+        return Err(IndexError::Malformed {
+            url: url.to_string(),
+            reason: "`<html>` is never closed".into(),
+        });
+    }
+    if let Some(version) = repository_version(html) {
+        check_api_version(url, &version)?;
+    }
+    anchors(html).map_err(|reason| IndexError::Malformed {
+        url: url.to_string(),
+        reason,
+    })
+}
+
+/// The PEP 629 `<meta name="pypi:repository-version" content="1.0">` value.
+fn repository_version(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut pos = 0;
+    while let Some(start) = lower[pos..].find("<meta").map(|i| i + pos) {
+        let end = find_tag_end(html, start)?;
+        let attrs = parse_attrs(&html[start + 5..end]);
+        let get = |k: &str| attrs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        if get("name").is_some_and(|n| n.eq_ignore_ascii_case("pypi:repository-version")) {
+            return get("content");
+        }
+        pos = end;
+    }
+    None
+}
+
+/// The text of the first `<tag>` element, trimmed.
+fn tag_text(html: &str, tag: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let open = format!("<{tag}");
+    let start = lower.find(&open)?;
+    let content = find_tag_end(html, start)? + 1;
+    let end = lower[content..].find(&format!("</{tag}"))? + content;
+    Some(unescape(html[content..end].trim()))
+}
+
+/// The project a PEP 503 page names in `Links for NAME` (its title, else its heading).
+fn links_for(html: &str) -> Option<String> {
+    ["title", "h1"].iter().find_map(|t| {
+        let text = tag_text(html, t)?;
+        let name = text.strip_prefix("Links for ")?.trim();
+        (!name.is_empty()).then(|| name.to_string())
+    })
+}
+
+/// A small scanner for the anchors of a simple-index page. Simple pages are machine-generated
+/// and flat, so a full HTML parser buys nothing here; an anchor cut short is an error
+/// (`Err(reason)`), not the end of the list.
+fn anchors(html: &str) -> Result<Vec<Anchor>, String> {
     let lower = html.to_ascii_lowercase();
     let mut out = Vec::new();
     let mut pos = 0;
@@ -362,13 +545,12 @@ fn anchors(html: &str) -> Vec<Anchor> {
             continue;
         }
         let Some(tag_end) = find_tag_end(html, after) else {
-            break;
+            return Err(format!("the anchor at byte {start} is never closed"));
         };
         let attrs = parse_attrs(&html[after..tag_end]);
-        let close = lower[tag_end..]
-            .find("</a")
-            .map(|i| i + tag_end)
-            .unwrap_or(html.len());
+        let Some(close) = lower[tag_end..].find("</a").map(|i| i + tag_end) else {
+            return Err(format!("the anchor at byte {start} has no `</a>`"));
+        };
         let text = unescape(&html[tag_end + 1..close.max(tag_end + 1)]);
         let mut a = Anchor {
             text,
@@ -389,7 +571,7 @@ fn anchors(html: &str) -> Vec<Anchor> {
         }
         pos = close;
     }
-    out
+    Ok(out)
 }
 
 /// Index of the `>` closing a tag, skipping quoted attribute values.
@@ -560,6 +742,14 @@ mod tests {
         Url::parse("https://example.org/simple/foo/").unwrap()
     }
 
+    fn foo() -> ProjectName {
+        ProjectName::new("foo").unwrap()
+    }
+
+    fn project(ct: &str, body: &str) -> Result<ProjectPage, IndexError> {
+        parse_project_page(&base(), &foo(), ct, body.as_bytes(), None)
+    }
+
     #[test]
     fn html_page_with_extensions() {
         let html = r#"<!DOCTYPE html><html><body>
@@ -569,6 +759,7 @@ mod tests {
 </body></html>"#;
         let page = parse_project_page(
             &base(),
+            &foo(),
             "text/html; charset=utf-8",
             html.as_bytes(),
             Some(7),
@@ -607,6 +798,7 @@ mod tests {
             {"filename":"foo-1.0-py3-none-any.whl","url":"https://x/foo-1.0-py3-none-any.whl","hashes":{},"yanked":false,"core-metadata":{"sha256":"zz"}}]}"#;
         let page = parse_project_page(
             &base(),
+            &foo(),
             "application/vnd.pypi.simple.v1+json",
             json.as_bytes(),
             Some(1),
@@ -630,16 +822,114 @@ mod tests {
 
     #[test]
     fn unknown_format_is_an_error() {
-        let e = parse_project_page(&base(), "text/plain", b"hello", None).unwrap_err();
+        let e = parse_project_page(&base(), &foo(), "text/plain", b"hello", None).unwrap_err();
         assert!(
             e.to_string()
                 .contains("neither PEP 691 JSON nor PEP 503 HTML"),
             "{e}"
         );
         assert!(matches!(
-            parse_project_page(&base(), JSON_CONTENT_TYPE, b"{", None),
+            parse_project_page(&base(), &foo(), JSON_CONTENT_TYPE, b"{", None),
             Err(IndexError::BadJson { .. })
         ));
+    }
+
+    #[test]
+    fn pages_that_are_not_index_pages_are_errors() {
+        let not_index = |ct: &str, body: &str| match project(ct, body) {
+            Err(IndexError::NotAnIndexPage { reason, .. }) => reason,
+            other => panic!("{body}: {other:?}"),
+        };
+        let r = not_index(
+            "text/html",
+            "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><a href=\"/\">home</a></body></html>",
+        );
+        assert!(r.contains("neither names `foo`"), "{r}");
+        assert!(not_index(JSON_CONTENT_TYPE, r#"{"message":"down"}"#).contains("api-version"));
+        assert!(
+            not_index(
+                JSON_CONTENT_TYPE,
+                r#"{"meta":{"api-version":"1.0"},"name":"foo"}"#
+            )
+            .contains("`files`")
+        );
+        assert!(
+            not_index(
+                JSON_CONTENT_TYPE,
+                r#"{"meta":{"api-version":"1.0"},"name":"Bar","files":[]}"#
+            )
+            .contains("for `Bar`")
+        );
+        assert!(
+            not_index(
+                "text/html",
+                "<html><head><title>Links for bar</title></head><body></body></html>"
+            )
+            .contains("for `bar`")
+        );
+        assert!(matches!(
+            project(
+                JSON_CONTENT_TYPE,
+                r#"{"meta":{"api-version":"2.0"},"name":"foo","files":[]}"#
+            ),
+            Err(IndexError::UnsupportedVersion { .. })
+        ));
+        assert!(matches!(
+            project(
+                "text/html",
+                "<html><head><meta name=\"pypi:repository-version\" content=\"2.0\"></head></html>"
+            ),
+            Err(IndexError::UnsupportedVersion { .. })
+        ));
+        for cut in [
+            "<!DOCTYPE html><html><body><a href=\"foo-1.0.tar.gz\">foo-1.0.tar.gz</a>",
+            "<a href=\"foo-1.0.tar.gz\">foo-1.0.tar.gz</a><a href=\"foo-1",
+            "<a href=\"foo-1.0.tar.gz\">foo-1.0.tar.gz",
+        ] {
+            assert!(
+                matches!(project("text/html", cut), Err(IndexError::Malformed { .. })),
+                "{cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_projects_are_read_when_the_page_says_so() {
+        let html = "<!DOCTYPE html><html><head><title>Links for Foo</title></head><body><h1>Links for Foo</h1></body></html>";
+        assert_eq!(project("text/html", html).unwrap().files, []);
+        let json = r#"{"meta":{"api-version":"1.1"},"name":"foo","files":[]}"#;
+        assert_eq!(project(JSON_CONTENT_TYPE, json).unwrap().files, []);
+        // A bare list of the project's files (a static mirror) is a listing too.
+        let bare = "<a href=\"Foo_Bar-1.0.tar.gz\">Foo_Bar-1.0.tar.gz</a>";
+        let u = Url::parse("https://example.org/simple/foo-bar/").unwrap();
+        let p = parse_project_page(
+            &u,
+            &ProjectName::new("foo-bar").unwrap(),
+            "",
+            bare.as_bytes(),
+            None,
+        );
+        assert_eq!(p.unwrap().files.len(), 1);
+    }
+
+    #[test]
+    fn root_pages_that_are_not_listings_are_errors() {
+        let u = Url::parse("https://example.org/simple/").unwrap();
+        for body in [
+            "<!DOCTYPE html><html><body><h1>Service Unavailable</h1><a href=\"/\">home</a></body></html>",
+            "<!DOCTYPE html><html><body><a href=\"/simple/a/\">a</a>",
+        ] {
+            assert!(
+                parse_root_page(&u, "text/html", body.as_bytes()).is_err(),
+                "{body}"
+            );
+        }
+        assert!(parse_root_page(&u, JSON_CONTENT_TYPE, br#"{"projects":[]}"#).is_err());
+        let empty = "<html><head><meta name=\"pypi:repository-version\" content=\"1.0\"><title>Simple index</title></head><body></body></html>";
+        assert_eq!(
+            parse_root_page(&u, "text/html", empty.as_bytes()).unwrap(),
+            []
+        );
     }
 
     #[test]

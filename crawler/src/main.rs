@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use crawler::fetch::FetchOptions;
 use crawler::http::{Http, HttpConfig};
-use crawler::state::State;
+use crawler::state::{OnLocked, State};
 use crawler::sync::{Selection, SyncOptions};
 
 #[derive(Parser)]
@@ -41,9 +41,16 @@ enum Command {
 
 #[derive(clap::Args)]
 struct SyncArgs {
-    /// The crawl state (SQLite, created if missing).
+    /// The crawl state (SQLite, created if missing). Locked while the sync runs
+    /// (`<state>.lock`): a second crawler on it exits with an error, or waits with --wait.
     #[arg(long)]
     state: PathBuf,
+    /// When another crawler holds the state, wait for it to finish instead of exiting.
+    #[arg(long)]
+    wait: bool,
+    /// Longest time one HTTP request may take, retries included (seconds).
+    #[arg(long, value_name = "SECONDS", default_value_t = crawler::http::DEFAULT_DEADLINE.as_secs_f64())]
+    request_deadline: f64,
     /// Simple-repository root (PEP 503/691).
     #[arg(long, default_value = "https://pypi.org/simple/")]
     index: String,
@@ -114,6 +121,10 @@ fn main() -> ExitCode {
         .init();
     match run() {
         Ok(code) => code,
+        // `crawler sync ... | head`: the summary's reader left; the sync itself is done.
+        Err(e) if pinion_pep::output::is_broken_pipe(e.as_ref()) => {
+            ExitCode::from(pinion_pep::output::EXIT_BROKEN_PIPE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -127,7 +138,11 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Merge { out, shards } => {
             let shards: Vec<&std::path::Path> = shards.iter().map(PathBuf::as_path).collect();
             crawler::merge::merge(&out, &shards)?;
-            println!("merged {} shards into {}", shards.len(), out.display());
+            print(&format!(
+                "merged {} shards into {}\n",
+                shards.len(),
+                out.display()
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -164,10 +179,30 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let state = State::open(&args.state)?;
+    let deadline = Duration::try_from_secs_f64(args.request_deadline)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| {
+            format!(
+                "--request-deadline {}: expected a positive number of seconds",
+                args.request_deadline
+            )
+        })?;
+    let on_locked = if args.wait {
+        OnLocked::Wait
+    } else {
+        OnLocked::Fail
+    };
+    let state = State::open_with(&args.state, on_locked).map_err(|e| match e {
+        crawler::state::StateError::Locked { .. } => {
+            anyhow::anyhow!("{e}\nhint: wait for it to finish, or pass `--wait` to queue behind it")
+        }
+        e => e.into(),
+    })?;
     let http = Http::new(HttpConfig {
         concurrency: args.concurrency.max(1),
         rate_limit: (args.rate_limit > 0.0).then_some(args.rate_limit),
+        deadline,
         ..HttpConfig::default()
     })?;
     let opts = SyncOptions {
@@ -190,10 +225,10 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
     let summary = rt.block_on(crawler::sync::sync(state, http, opts))?;
     rt.shutdown_timeout(Duration::from_secs(1));
     if args.json_summary {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
         eprint!("{}", summary.render());
+        print(&format!("{}\n", serde_json::to_string_pretty(&summary)?))?;
     } else {
-        print!("{}", summary.render());
+        print(&summary.render())?;
     }
     let failed = summary.files_failed > 0 || !summary.projects_failed.is_empty();
     Ok(if failed {
@@ -201,6 +236,10 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    pinion_pep::output::print(text).context("writing to stdout")
 }
 
 /// Project names from a list file: the leading name of each non-comment line, so plain

@@ -58,9 +58,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Copies every shard into `out` (created if needed). Rows are matched by project name and
-/// filename, so ids may differ between shards; on overlap the first shard given wins.
+/// Copies every shard into `out` (created if needed, and locked like a sync's state). Rows are
+/// matched by project name and filename, so ids may differ between shards; on overlap the first
+/// shard given wins. Every shard is checked before `out` is touched; each is then copied in one
+/// transaction, and copying again changes nothing, so an interrupted merge is finished by
+/// running it again.
 pub fn merge(out: &Path, shards: &[&Path]) -> Result<(), MergeError> {
+    for shard in shards {
+        check_shard(shard)?;
+    }
     let state = State::open(out)?;
     let conn = state.connection();
     for shard in shards {
@@ -69,24 +75,36 @@ pub fn merge(out: &Path, shards: &[&Path]) -> Result<(), MergeError> {
             path: path.clone(),
             source,
         };
-        if !shard.is_file() {
-            return Err(MergeError::Missing(path));
-        }
         conn.execute("ATTACH DATABASE ?1 AS s", [&path])
             .map_err(sql)?;
-        let found: String = conn
-            .query_row(
-                "SELECT value FROM s.meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(sql)?;
-        if found != SCHEMA_VERSION {
-            conn.execute("DETACH DATABASE s", []).map_err(sql)?;
-            return Err(MergeError::WrongVersion { path, found });
-        }
         conn.execute_batch(MERGE_SQL).map_err(sql)?;
         conn.execute("DETACH DATABASE s", []).map_err(sql)?;
+    }
+    Ok(())
+}
+
+/// A shard must exist and have this crawler's schema version.
+fn check_shard(shard: &Path) -> Result<(), MergeError> {
+    let path = shard.display().to_string();
+    if !shard.is_file() {
+        return Err(MergeError::Missing(path));
+    }
+    let sql = |source| MergeError::Sqlite {
+        path: path.clone(),
+        source,
+    };
+    let conn =
+        rusqlite::Connection::open_with_flags(shard, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(sql)?;
+    let found: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if found != SCHEMA_VERSION {
+        return Err(MergeError::WrongVersion { path, found });
     }
     Ok(())
 }

@@ -3,8 +3,16 @@
 //! Every mutation that must be atomic (a project page diff, one file's metadata with its
 //! requirement rows) runs in one transaction, so a crawler killed at any instant leaves a
 //! consistent state that the next run simply continues (see `crawler/SCHEMA.md`).
+//!
+//! One writer at a time: opening a state takes an advisory lock (`flock`) on `<state>.lock`
+//! beside it, held until the [`State`] is dropped, so a second crawler (or `crawler merge`)
+//! on the same state stops at once instead of fetching the same files. A new state is
+//! created under a temporary name, given its schema, and renamed into place, so a state file
+//! that exists always has its schema.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -28,6 +36,22 @@ pub enum StateError {
         "crawl state {path} has schema version {found:?}; this crawler only understands version {SCHEMA_VERSION:?}"
     )]
     WrongVersion { path: PathBuf, found: String },
+    #[error(
+        "crawl state `{}` is in use by another crawler{} (lock `{}`)",
+        path.display(),
+        holder.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        lock.display()
+    )]
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        holder: Option<u32>,
+    },
+    #[error("crawl state `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 type Result<T> = std::result::Result<T, StateError>;
@@ -60,15 +84,34 @@ pub struct Serials {
 pub struct State {
     conn: Connection,
     path: PathBuf,
+    /// The `flock`ed lock file; dropping it (with the state) releases the lock.
+    _lock: File,
+}
+
+/// What to do when another process holds the state's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnLocked {
+    Fail,
+    Wait,
 }
 
 impl State {
-    /// Opens (creating if needed) a state database and checks its schema version.
+    /// Opens (creating if needed) a state database and checks its schema version; fails at
+    /// once when another process has it open ([`StateError::Locked`]).
     pub fn open(path: &Path) -> Result<State> {
+        State::open_with(path, OnLocked::Fail)
+    }
+
+    pub fn open_with(path: &Path, on_locked: OnLocked) -> Result<State> {
+        let lock = lock(path, on_locked)?;
+        if !path.exists() {
+            create(path)?;
+        }
         let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
         let state = State {
             conn,
             path: path.to_path_buf(),
+            _lock: lock,
         };
         state.init()?;
         Ok(state)
@@ -434,6 +477,75 @@ impl State {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// `<state>.lock`, the file whose `flock` marks the state as in use.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Takes the state's lock and writes our pid into the lock file for whoever finds it taken.
+/// The lock file stays after the lock is released: removing it would let two processes lock
+/// two different files of the same name.
+fn lock(path: &Path, on_locked: OnLocked) -> Result<File> {
+    let lock = lock_path(path);
+    let io = |source| StateError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) if on_locked == OnLocked::Wait => {
+            tracing::info!("waiting for the crawler holding {}", lock.display());
+            file.lock().map_err(io)?;
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(StateError::Locked {
+                path: path.to_path_buf(),
+                lock,
+                holder: text.trim().parse().ok(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    file.set_len(0).map_err(io)?;
+    file.rewind().map_err(io)?;
+    writeln!(file, "{}", std::process::id()).map_err(io)?;
+    Ok(file)
+}
+
+/// Creates a state with its schema under a temporary name beside `path`, then moves it there.
+fn create(path: &Path) -> Result<()> {
+    let io = |source| StateError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = pinion_pep::output::temp_beside(path).map_err(io)?;
+    {
+        // Rollback journal, not WAL, so that closing leaves one self-contained file to rename.
+        let conn = Connection::open(tmp.path()).map_err(|e| sql_err(path, e))?;
+        conn.execute_batch(SCHEMA_SQL)
+            .map_err(|e| sql_err(path, e))?;
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION],
+        )
+        .map_err(|e| sql_err(path, e))?;
+    }
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist_noclobber(path).map_err(|e| io(e.error))?;
+    Ok(())
 }
 
 fn sql_err(path: &Path, source: rusqlite::Error) -> StateError {

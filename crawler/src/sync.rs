@@ -379,7 +379,9 @@ async fn sync_project(
         .and_then(|s| s.trim().parse().ok());
     let ct = resp.header("content-type").unwrap_or("").to_string();
     // Relative links resolve against the page's final URL, which redirects may have changed.
-    let page = match index::parse_project_page(&resp.url, &ct, &resp.body, header_serial) {
+    // A page that is not a listing of this project is a failed fetch, never an empty project:
+    // applying it would delete every recorded file.
+    let page = match index::parse_project_page(&resp.url, &name, &ct, &resp.body, header_serial) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!("{e}");

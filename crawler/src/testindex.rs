@@ -1,14 +1,17 @@
 //! A loopback package index for the integration tests and the benchmark: an in-process axum
 //! server on 127.0.0.1 serving PEP 691 JSON / PEP 503 HTML pages, files, PEP 658 sidecars and
-//! Range requests — each switchable — plus fault injection (429 storms, cut connections,
-//! wrong hashes, pages in an unknown format). It logs every request so tests can assert
-//! exactly what a sync fetched. Also builds synthetic wheels and sdists.
+//! Range requests — each switchable — plus fault injection on files, project pages and the
+//! root page (429 storms, cut connections, resets, HTML error pages served with 200, truncated
+//! pages, bodies dripped a byte at a time, hangs, absurd `Content-Length`s, wrong hashes, pages
+//! in an unknown format). It logs every request so tests can assert exactly what a sync
+//! fetched. Also builds synthetic wheels and sdists.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -16,7 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-/// Injected misbehaviour of one file's URL.
+/// Injected misbehaviour of one URL (a file, a project page or the root page).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Fault {
     #[default]
@@ -25,7 +28,26 @@ pub enum Fault {
     TooManyRequests { times: u32, retry_after: u32 },
     /// The first `times` requests send half the body, then drop the connection.
     CutConnection { times: u32 },
+    /// Every request gets headers, then the connection drops before any body byte.
+    Reset,
+    /// 200 with a proxy's HTML error page instead of the content.
+    ErrorPage,
+    /// 200 with the first half of the content and a clean end (no `Content-Length`), as a
+    /// proxy that lost its upstream mid-page sends it.
+    Truncated,
+    /// The body, one byte every `interval`.
+    Drip { interval: Duration },
+    /// Headers, then no body byte ever (the connection stays open).
+    HangAfterHeaders,
+    /// The connection is accepted and nothing is ever sent.
+    Hang,
+    /// Headers announcing a `Content-Length` of `len`, then the real body and a closed
+    /// connection.
+    HugeLength { len: u64 },
 }
+
+/// A proxy's error page, as served with status 200 by misconfigured caches.
+pub const ERROR_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n<body><h1>503 Service Unavailable</h1><p>The upstream server is not answering. <a href=\"/\">Home</a></p></body></html>\n";
 
 #[derive(Debug, Clone)]
 pub struct TestFile {
@@ -101,6 +123,7 @@ struct Project {
     files: Vec<TestFile>,
     /// Served verbatim instead of the page: (content type, body).
     override_page: Option<(String, Vec<u8>)>,
+    page_fault: Fault,
 }
 
 #[derive(Default)]
@@ -115,6 +138,7 @@ struct Inner {
     serial: AtomicU64,
     /// Total response body bytes sent.
     bytes_sent: AtomicU64,
+    root_fault: Mutex<Fault>,
 }
 
 pub struct TestIndex {
@@ -194,6 +218,28 @@ impl TestIndex {
         });
     }
 
+    /// Makes every request for the project's page misbehave (`Fault::None` heals it). The
+    /// serial is unchanged, as it is when a proxy in front of the index fails.
+    pub fn set_page_fault(&self, project: &str, fault: Fault) {
+        if let Some(p) = lock(&self.inner.projects).get_mut(&normalize(project)) {
+            p.page_fault = fault;
+        }
+    }
+
+    /// Makes every request for the root page misbehave.
+    pub fn set_root_fault(&self, fault: Fault) {
+        *lock(&self.inner.root_fault) = fault;
+    }
+
+    /// Makes every request for a file misbehave.
+    pub fn set_file_fault(&self, project: &str, filename: &str, fault: Fault) {
+        if let Some(p) = lock(&self.inner.projects).get_mut(&normalize(project)) {
+            for f in p.files.iter_mut().filter(|f| f.filename == filename) {
+                f.fault = fault.clone();
+            }
+        }
+    }
+
     fn with_project(&self, project: &str, f: impl FnOnce(&mut Project)) {
         let key = normalize(project);
         let mut projects = lock(&self.inner.projects);
@@ -253,6 +299,7 @@ async fn handle(
         *h
     };
     let resp = route(&inner, &path, &headers, hit);
+    let stall = resp.0.extensions().get::<Stall>().is_some();
     inner.bytes_sent.fetch_add(resp.1, Ordering::Relaxed);
     lock(&inner.log).push(LoggedRequest {
         path,
@@ -261,7 +308,96 @@ async fn handle(
         bytes: resp.1,
         user_agent,
     });
+    if stall {
+        // `Fault::Hang`: hold the connection without ever answering.
+        std::future::pending::<()>().await;
+    }
     resp.0
+}
+
+/// Marks a response that must never be sent (`Fault::Hang`).
+#[derive(Clone, Copy)]
+struct Stall;
+
+/// Applies `fault` to the response `ok` would give; `hit` counts requests for this path.
+fn faulty(fault: &Fault, hit: u32, ok: impl FnOnce() -> (Response, u64)) -> (Response, u64) {
+    let stream = |chunks: Vec<Result<Bytes, std::io::Error>>| {
+        Response::new(Body::from_stream(futures::stream::iter(chunks)))
+    };
+    let reset = || {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected cut",
+        ))
+    };
+    match fault {
+        Fault::None => ok(),
+        Fault::TooManyRequests { times, retry_after } if hit <= *times => {
+            let mut r = StatusCode::TOO_MANY_REQUESTS.into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            (r, 0)
+        }
+        Fault::TooManyRequests { .. } | Fault::CutConnection { .. } => ok(),
+        Fault::ErrorPage => sized(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Bytes::from_static(ERROR_PAGE.as_bytes()),
+        ),
+        Fault::Reset => {
+            let mut r = stream(vec![reset()]);
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(1000));
+            (r, 0)
+        }
+        Fault::Hang => {
+            let mut r = StatusCode::OK.into_response();
+            r.extensions_mut().insert(Stall);
+            (r, 0)
+        }
+        Fault::HangAfterHeaders => (
+            Response::new(Body::from_stream(futures::stream::pending::<
+                Result<Bytes, std::io::Error>,
+            >())),
+            0,
+        ),
+        Fault::Truncated | Fault::Drip { .. } | Fault::HugeLength { .. } => {
+            let (full, _) = ok();
+            let (parts, body) = full.into_parts();
+            let status = parts.status;
+            let mut headers = parts.headers;
+            headers.remove(header::CONTENT_LENGTH);
+            let body = futures::executor::block_on(axum::body::to_bytes(body, usize::MAX))
+                .unwrap_or_default();
+            let (mut r, n) = match fault {
+                Fault::Truncated => {
+                    let half = body.slice(..body.len() / 2);
+                    let n = half.len() as u64;
+                    (stream(vec![Ok(half)]), n)
+                }
+                Fault::Drip { interval } => {
+                    let interval = *interval;
+                    let drip = futures::stream::unfold(body.clone(), move |rest| async move {
+                        if rest.is_empty() {
+                            return None;
+                        }
+                        tokio::time::sleep(interval).await;
+                        Some((Ok::<_, std::io::Error>(rest.slice(..1)), rest.slice(1..)))
+                    });
+                    (Response::new(Body::from_stream(drip)), body.len() as u64)
+                }
+                Fault::HugeLength { len } => {
+                    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(*len));
+                    let n = body.len() as u64;
+                    (stream(vec![Ok(body), reset()]), n)
+                }
+                _ => unreachable!("matched above"),
+            };
+            *r.status_mut() = status;
+            r.headers_mut().extend(headers);
+            (r, n)
+        }
+    }
 }
 
 fn route(inner: &Inner, path: &str, headers: &HeaderMap, hit: u32) -> (Response, u64) {
@@ -281,13 +417,14 @@ fn route(inner: &Inner, path: &str, headers: &HeaderMap, hit: u32) -> (Response,
         return (r, 0);
     }
     if path == "/simple/" {
-        return root_page(inner, wants_json);
+        let fault = lock(&inner.root_fault).clone();
+        return faulty(&fault, hit, || root_page(inner, wants_json));
     }
     if let Some(name) = path
         .strip_prefix("/simple/")
         .and_then(|r| r.strip_suffix('/'))
     {
-        return project_page(inner, &config, name, wants_json);
+        return project_page(inner, &config, name, wants_json, hit);
     }
     if let Some(name) = path.strip_prefix("/files/") {
         let projects = lock(&inner.projects);
@@ -348,7 +485,21 @@ fn root_page(inner: &Inner, json: bool) -> (Response, u64) {
     sized(StatusCode::OK, "text/html", Bytes::from(html))
 }
 
-fn project_page(inner: &Inner, config: &Config, name: &str, json: bool) -> (Response, u64) {
+fn project_page(
+    inner: &Inner,
+    config: &Config,
+    name: &str,
+    json: bool,
+    hit: u32,
+) -> (Response, u64) {
+    let fault = match lock(&inner.projects).get(&normalize(name)) {
+        Some(p) => p.page_fault.clone(),
+        None => return status(StatusCode::NOT_FOUND),
+    };
+    faulty(&fault, hit, || render_page(inner, config, name, json))
+}
+
+fn render_page(inner: &Inner, config: &Config, name: &str, json: bool) -> (Response, u64) {
     let projects = lock(&inner.projects);
     let Some(p) = projects.get(&normalize(name)) else {
         return status(StatusCode::NOT_FOUND);
@@ -437,30 +588,27 @@ fn project_page(inner: &Inner, config: &Config, name: &str, json: bool) -> (Resp
 }
 
 fn serve_file(f: &TestFile, config: &Config, headers: &HeaderMap, hit: u32) -> (Response, u64) {
-    match f.fault {
-        Fault::TooManyRequests { times, retry_after } if hit <= times => {
-            let mut r = StatusCode::TOO_MANY_REQUESTS.into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            return (r, 0);
-        }
-        Fault::CutConnection { times } if hit <= times => {
-            let half = f.bytes.slice(..f.bytes.len() / 2);
-            let n = half.len() as u64;
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "injected cut",
-                )),
-            ];
-            let mut r = Response::new(Body::from_stream(futures::stream::iter(chunks)));
-            r.headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(f.bytes.len()));
-            return (r, n);
-        }
-        _ => {}
+    if let Fault::CutConnection { times } = f.fault
+        && hit <= times
+    {
+        let half = f.bytes.slice(..f.bytes.len() / 2);
+        let n = half.len() as u64;
+        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(half),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "injected cut",
+            )),
+        ];
+        let mut r = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(f.bytes.len()));
+        return (r, n);
     }
+    faulty(&f.fault, hit, || serve_content(f, config, headers))
+}
+
+fn serve_content(f: &TestFile, config: &Config, headers: &HeaderMap) -> (Response, u64) {
     let total = f.bytes.len() as u64;
     let range = headers
         .get(header::RANGE)

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use pinion_pep::output::write_atomic;
 use resolver::db::Database;
 
 #[derive(Parser)]
@@ -80,17 +81,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let tmp = dir.unwrap_or(Path::new(".")).join(format!(
-        ".{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
-}
-
 /// Writes the shard files into `dir` and removes shard files of another shard count left
 /// there by an earlier build, so the directory holds exactly this database's shards.
 fn write_shards(dir: &Path, shards: &[Vec<u8>]) -> Result<()> {
@@ -131,6 +121,9 @@ fn run(cli: Cli) -> Result<()> {
             let built = dbgen::build(&state, created_at, shards)
                 .with_context(|| format!("building from {}", state.display()))?;
             write_shards(&shards_out, &built.shards)?;
+            // Replaced whole, never rewritten in place: a resolver that has the old raw
+            // database memory-mapped keeps reading the old file (in-place rewrites killed
+            // such readers with SIGBUS).
             write_atomic(&out, &built.tarball)?;
             if let Some(raw) = raw_out {
                 write_atomic(&raw, &built.db)?;
@@ -139,7 +132,8 @@ fn run(cli: Cli) -> Result<()> {
             tracing::info!(?l, ?w, "build stats");
             eprintln!(
                 "wrote {} ({} bytes; pinion.db {} bytes) and {} hash shards in {} ({} bytes): {} files kept of {}; skipped {} requirement rows with NULL canonical, \
-                 {} files without sha256, {} with non-PEP 440 versions; dropped {} other files, {} wheels for other platforms, \
+                 {} files without sha256, {} with non-PEP 440 or overlong versions, {} named unlike their project and version, \
+                 {} with negative sizes; dropped {} other files, {} wheels for other platforms, \
                  {} bad wheel names, {} without URL, {} empty releases, {} unparsable requirements, {} bad extras",
                 out.display(),
                 built.tarball.len(),
@@ -152,6 +146,8 @@ fn run(cli: Cli) -> Result<()> {
                 l.skipped_requirements,
                 l.skipped_no_sha256,
                 l.skipped_bad_version,
+                l.skipped_bad_filename,
+                l.skipped_bad_size,
                 w.dropped_other,
                 w.dropped_platform,
                 w.dropped_bad_wheel_name,
@@ -184,9 +180,9 @@ fn run(cli: Cli) -> Result<()> {
                 .verify()
                 .with_context(|| format!("verifying {}", db.display()))?;
             if let Some(dir) = &shards {
-                database.verify_shards(dir).with_context(|| {
-                    format!("verifying the hash shards in {}", dir.display())
-                })?;
+                database
+                    .verify_shards(dir)
+                    .with_context(|| format!("verifying the hash shards in {}", dir.display()))?;
             }
             let c = database.info().counts;
             println!(
@@ -196,7 +192,11 @@ fn run(cli: Cli) -> Result<()> {
                 c.releases,
                 c.files,
                 database.shard_count(),
-                if shards.is_some() { " checked" } else { " not checked" },
+                if shards.is_some() {
+                    " checked"
+                } else {
+                    " not checked"
+                },
                 database.sha256_hex()
             );
         }

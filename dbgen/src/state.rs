@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pep440_rs::Version;
+use pinion_pep::{ProjectName, SdistFilename, WheelFilename};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
@@ -34,7 +35,15 @@ pub enum StateError {
     BadMeta { key: &'static str, value: String },
     #[error("crawl state file {filename:?}: {message}")]
     BadFile { filename: String, message: String },
+    #[error(
+        "crawl state file `{filename}`: requirement row of unknown kind `{kind}` (expected dist, build or setup)\nhint: the state is damaged or from another tool; re-crawl the project"
+    )]
+    UnknownRequirementKind { filename: String, kind: String },
 }
+
+/// Longest version kept: real PyPI versions are under 64 bytes; a longer one is a damaged or
+/// hostile row, and would be copied into every lock that names the file.
+pub const MAX_VERSION_LEN: usize = 128;
 
 /// What reading the state skipped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,8 +52,13 @@ pub struct LoadStats {
     /// Requirement rows whose `canonical` is NULL (they did not parse when crawled).
     pub skipped_requirements: u64,
     pub skipped_no_sha256: u64,
-    /// Files whose version is not PEP 440 (cannot be ordered, so never resolvable).
+    /// Files whose version is not PEP 440 (cannot be ordered, so never resolvable) or is
+    /// longer than [`MAX_VERSION_LEN`].
     pub skipped_bad_version: u64,
+    /// Files whose name is not a wheel or sdist name of their own project and version.
+    pub skipped_bad_filename: u64,
+    /// Files with a negative size.
+    pub skipped_bad_size: u64,
 }
 
 /// An open crawl state whose schema version has been checked.
@@ -142,12 +156,19 @@ impl StateReader {
         let mut rows = projects.query([]).map_err(sql)?;
         while let Some(r) = rows.next().map_err(sql)? {
             let id: i64 = r.get(0).map_err(sql)?;
+            let name: String = r.get(1).map_err(sql)?;
+            let project = ProjectName::new(&name).map_err(|e| StateError::BadFile {
+                filename: String::new(),
+                message: format!("project name {name:?}: {e}"),
+            })?;
             let mut releases: BTreeMap<Version, Vec<File>> = BTreeMap::new();
             let mut shared: HashMap<Arc<Metadata>, ()> = HashMap::new();
             let mut frows = files.query([id]).map_err(sql)?;
             while let Some(fr) = frows.next().map_err(sql)? {
                 stats.files += 1;
-                if let Some((version, file)) = self.file(fr, &mut reqs, &mut shared, stats)? {
+                if let Some((version, file)) =
+                    self.file(&project, fr, &mut reqs, &mut shared, stats)?
+                {
                     releases.entry(version).or_default().push(file);
                 }
             }
@@ -159,7 +180,7 @@ impl StateReader {
                 })
                 .collect();
             f(Project {
-                name: r.get(1).map_err(sql)?,
+                name,
                 display_name: r.get(2).map_err(sql)?,
                 releases,
             })?;
@@ -169,6 +190,7 @@ impl StateReader {
 
     fn file(
         &self,
+        project: &ProjectName,
         r: &Row<'_>,
         reqs: &mut rusqlite::Statement<'_>,
         shared: &mut HashMap<Arc<Metadata>, ()>,
@@ -178,9 +200,13 @@ impl StateReader {
         let id: i64 = r.get(0).map_err(sql)?;
         let filename: String = r.get(1).map_err(sql)?;
         let version: String = r.get(3).map_err(sql)?;
-        let Ok(parsed) = version.parse::<Version>() else {
-            stats.skipped_bad_version += 1;
-            return Ok(None);
+        let parsed = match version.parse::<Version>() {
+            Ok(v) if version.len() <= MAX_VERSION_LEN => v,
+            _ => {
+                tracing::warn!(%filename, len = version.len(), "skipped: version is not PEP 440 or too long");
+                stats.skipped_bad_version += 1;
+                return Ok(None);
+            }
         };
         let sha: Option<Vec<u8>> = r.get(5).map_err(sql)?;
         let Some(sha256) = sha.and_then(|s| <[u8; 32]>::try_from(s).ok()) else {
@@ -192,6 +218,17 @@ impl StateReader {
             "sdist" => FileKind::Sdist,
             _ => FileKind::Other,
         };
+        if kind != FileKind::Other && !names_own_release(&filename, kind, project, &parsed) {
+            tracing::warn!(%filename, %project, %version, "skipped: not a file name of this project and version");
+            stats.skipped_bad_filename += 1;
+            return Ok(None);
+        }
+        let size: Option<i64> = r.get(6).map_err(sql)?;
+        if size.is_some_and(|s| s < 0) {
+            tracing::warn!(%filename, ?size, "skipped: negative size");
+            stats.skipped_bad_size += 1;
+            return Ok(None);
+        }
         let has_metadata: Option<i64> = r.get(11).map_err(sql)?;
         let metadata = match has_metadata {
             None => None,
@@ -200,13 +237,22 @@ impl StateReader {
                 let mut q = reqs.query([id]).map_err(sql)?;
                 while let Some(row) = q.next().map_err(sql)? {
                     let kind: String = row.get(0).map_err(sql)?;
+                    let list = match kind.as_str() {
+                        "dist" => &mut dist,
+                        "build" => &mut build,
+                        "setup" => &mut setup,
+                        // Dropping the row would make the file's requirements look complete
+                        // when they are not; a schema violation means the state is damaged.
+                        _ => {
+                            return Err(StateError::UnknownRequirementKind {
+                                filename: filename.clone(),
+                                kind,
+                            });
+                        }
+                    };
                     match row.get::<_, Option<String>>(1).map_err(sql)? {
                         None => stats.skipped_requirements += 1,
-                        Some(c) => match kind.as_str() {
-                            "dist" => dist.push(c),
-                            "build" => build.push(c),
-                            _ => setup.push(c),
-                        },
+                        Some(c) => list.push(c),
                     }
                 }
                 let extras_json: String = r.get(13).map_err(sql)?;
@@ -250,10 +296,7 @@ impl StateReader {
             url: r.get(2).map_err(sql)?,
             kind,
             sha256,
-            size: r
-                .get::<_, Option<i64>>(6)
-                .map_err(sql)?
-                .map(|s| s.max(0) as u64),
+            size: size.map(|s| s.unsigned_abs()),
             upload_time: r.get(7).map_err(sql)?,
             requires_python: r.get(8).map_err(sql)?,
             yanked: r.get::<_, i64>(9).map_err(sql)? != 0,
@@ -263,6 +306,29 @@ impl StateReader {
         };
         Ok(Some((parsed, file)))
     }
+}
+
+/// Whether `filename` is a wheel or sdist of `project` at `version` (PEP 440 equality: the
+/// crawler takes the version from the file name, so any difference means a damaged row).
+fn names_own_release(
+    filename: &str,
+    kind: FileKind,
+    project: &ProjectName,
+    version: &Version,
+) -> bool {
+    let (name, file_version) = match kind {
+        FileKind::Wheel => match WheelFilename::parse(filename) {
+            Ok(w) => (w.name, w.version),
+            Err(_) => return false,
+        },
+        FileKind::Sdist => match SdistFilename::parse(filename, project) {
+            Ok(s) => (s.name, s.version),
+            Err(_) => return false,
+        },
+        FileKind::Other => return true,
+    };
+    ProjectName::new(&name).is_ok_and(|n| n == *project)
+        && file_version.parse::<Version>().is_ok_and(|v| v == *version)
 }
 
 /// Reads a whole crawl state into a universe (tests and small states; `dbgen build` streams).

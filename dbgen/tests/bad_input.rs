@@ -140,6 +140,93 @@ fn structural_damage_behind_valid_checksums_is_caught() {
     }
 }
 
+/// The string table of `bytes` as (id, text, byte range in the file).
+fn strings(db: &Database) -> Vec<(u32, String, std::ops::Range<usize>)> {
+    use resolver::db::SectionKind;
+    let range = |kind| {
+        db.sections()
+            .iter()
+            .find(|s| s.kind == kind)
+            .unwrap()
+            .range
+            .clone()
+    };
+    let (offsets, blob) = (range(SectionKind::StrOffsets), range(SectionKind::StrBytes));
+    let bytes = db.bytes();
+    let offsets: Vec<usize> = bytes[offsets]
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()) as usize)
+        .collect();
+    offsets
+        .windows(2)
+        .enumerate()
+        .map(|(id, w)| {
+            let r = blob.start + w[0]..blob.start + w[1];
+            (
+                id as u32,
+                String::from_utf8(bytes[r.clone()].to_vec()).unwrap(),
+                r,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn semantic_damage_behind_valid_checksums_is_caught() {
+    use resolver::db::SectionKind;
+    let good = fixture_db();
+    let db = Database::from_bytes(good.clone()).unwrap();
+    let start = |kind: SectionKind| {
+        db.sections()
+            .iter()
+            .find(|s| s.kind == kind)
+            .unwrap()
+            .range
+            .start
+    };
+    let strings = strings(&db);
+    let id_of = |pred: &dyn Fn(&str) -> bool| strings.iter().find(|(_, s, _)| pred(s)).unwrap();
+    let marker = id_of(&|s| s.starts_with("extra"));
+    let other = id_of(&|s| s == "empty");
+    // `stem_prefix` is the u32 at byte 24 of a 32-byte project record.
+    let requests = db.projects().position(|p| p.name() == "requests").unwrap();
+    let stem_prefix = start(SectionKind::Projects) + 32 * requests + 24;
+    let set_u32 =
+        |at: usize, v: u32| move |b: &mut Vec<u8>| b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    /// (what, damage, expected words in the error); each found by the fault run,
+    /// each passed `dbgen verify` before.
+    type Case = (&'static str, Box<dyn Fn(&mut Vec<u8>)>, &'static str);
+    let cases: Vec<Case> = vec![
+        (
+            "a marker as the file name stem (`extra == ...-2.31.0-py3-none-any.whl`)",
+            Box::new(set_u32(stem_prefix, marker.0)),
+            "not `requests`",
+        ),
+        (
+            "another project's file name (`empty-2.31.0-py3-none-any.whl`)",
+            Box::new(set_u32(stem_prefix, other.0)),
+            "names project `empty`, not `requests`",
+        ),
+        (
+            "a marker string that does not parse",
+            Box::new({
+                let at = marker.2.start;
+                move |b: &mut Vec<u8>| b[at] = b'('
+            }),
+            "is not a PEP 508 marker",
+        ),
+    ];
+    for (what, damage, expect) in cases {
+        let mut bad = good.clone();
+        damage(&mut bad);
+        let bad = with_valid_checksums(bad);
+        let db = Database::from_bytes(bad).unwrap_or_else(|e| panic!("{what}: open: {e}"));
+        walk(&db);
+        let err = db.verify().expect_err(what).to_string();
+        assert!(err.contains(expect), "{what}: {err}");
+    }
+}
+
 #[test]
 fn every_truncation_is_refused() {
     let good = fixture_db();
@@ -171,7 +258,7 @@ fn wrong_magic_and_future_versions() {
     let err = Database::from_bytes(v4).err().unwrap();
     assert_eq!(
         err.to_string(),
-        "database format 4 is newer than this resolver (reads 3)"
+        "database format 4 is newer than this resolver (reads 3)\nhint: update pinion to a release that reads format 4, or pin a database published in format 3"
     );
     // A v2 database (hashes in the core file, before the hash shards) is refused before any
     // of its sections are read, with what to do about it.
@@ -330,6 +417,76 @@ fn null_canonical_rows_are_skipped_and_counted() {
 }
 
 #[test]
+fn damaged_crawl_rows_are_dropped_and_counted_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    dbgen::state::save(&common::fixture(), 5, &mut conn).unwrap();
+    let long_version = format!("2{}", ".0".repeat(500_000));
+    let set = |sql: &str, p: &[&dyn rusqlite::ToSql]| {
+        assert_eq!(conn.execute(sql, p).unwrap(), 1, "{sql}")
+    };
+    // Before: each was kept, as a 1 MB version, a size of 0 and a file of `requests` named
+    // like another project's.
+    set(
+        "UPDATE files SET version = ?1, filename = ?2 WHERE filename = 'requests-2.0.0.tar.gz'",
+        &[&long_version, &format!("requests-{long_version}.tar.gz")],
+    );
+    set(
+        "UPDATE files SET size = -5 WHERE filename = 'requests-2.32.0rc1-py3-none-any.whl'",
+        &[],
+    );
+    set(
+        "UPDATE files SET filename = 'zope.interface-2.31.0.tar.gz' WHERE filename = 'requests-2.31.0.tar.gz'",
+        &[],
+    );
+    drop(conn);
+    let built = dbgen::build(&path, None, None).unwrap();
+    let l = &built.load;
+    assert_eq!(
+        (
+            l.skipped_bad_version,
+            l.skipped_bad_size,
+            l.skipped_bad_filename
+        ),
+        (1, 1, 1)
+    );
+    let db = Database::from_bytes(built.db).unwrap();
+    db.verify().unwrap();
+    let files: Vec<String> = db
+        .project("requests")
+        .unwrap()
+        .releases()
+        .flat_map(|r| {
+            r.files()
+                .map(|f| f.filename().into_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(files, ["requests-2.31.0-py3-none-any.whl"]);
+
+    // A requirement row of a kind the schema does not have: refused, naming the file, since
+    // dropping it would make the file's requirements look complete.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA ignore_check_constraints = ON")
+        .unwrap();
+    let n = conn
+        .execute(
+            "UPDATE requirements SET kind = 'runtime' WHERE raw LIKE 'idna%' AND kind = 'dist' AND file_id = (SELECT id FROM files WHERE filename = 'requests-2.31.0-py3-none-any.whl')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+    let err = dbgen::build(&path, None, None).err().unwrap().to_string();
+    assert!(
+        err.contains("`requests-2.31.0-py3-none-any.whl`")
+            && err.contains("unknown kind `runtime`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn writer_rejects_bad_models() {
     let mut u = common::fixture();
     u.projects[0].name = "Requests".into();
@@ -339,9 +496,7 @@ fn writer_rejects_bad_models() {
     ));
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "2.31".into();
-    let err = dbgen::write_db(&u, &BuildOptions::new(0))
-        .err()
-        .unwrap();
+    let err = dbgen::write_db(&u, &BuildOptions::new(0)).err().unwrap();
     assert!(err.to_string().contains("same release"), "{err}");
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "two".into();

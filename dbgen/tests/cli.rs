@@ -31,13 +31,23 @@ fn inspect_snapshots() {
     let state = fixture_state(dir.path());
     let out = dir.path().join("db.tar.gz");
     let out = out.to_str().unwrap();
-    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", out]);
+    let shards = dir.path().join("shards");
+    let shards = shards.to_str().unwrap();
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        &state,
+        "--out",
+        out,
+        "--shards-out",
+        shards,
+    ]);
     assert!(ok, "{err}");
     assert!(err.contains("5 files kept of 7"), "{err}");
     let (ok, summary, err) = dbgen(&["inspect", out]);
     assert!(ok, "{err}");
     insta::assert_snapshot!("summary", summary);
-    let (ok, project, err) = dbgen(&["inspect", out, "Requests"]);
+    let (ok, project, err) = dbgen(&["inspect", out, "Requests", "--shards", shards]);
     assert!(ok, "{err}");
     insta::assert_snapshot!("project_requests", project);
     let (ok, _, err) = dbgen(&["inspect", out, "missing-project"]);
@@ -52,19 +62,31 @@ fn build_verify_and_created_at() {
     let a = dir.path().join("a.tar.gz");
     let b = dir.path().join("b.tar.gz");
     let raw = dir.path().join("pinion.db");
+    let shards = dir.path().join("shards");
+    let shards = shards.to_str().unwrap();
     let (ok, _, err) = dbgen(&[
         "build",
         "--state",
         &state,
         "--out",
         a.to_str().unwrap(),
+        "--shards-out",
+        shards,
         "--created-at",
         "2026-11-20T00:00:00Z",
         "--raw-out",
         raw.to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
-    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", b.to_str().unwrap()]);
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        &state,
+        "--out",
+        b.to_str().unwrap(),
+        "--shards-out",
+        shards,
+    ]);
     assert!(ok, "{err}");
     assert_eq!(
         std::fs::read(&a).unwrap(),
@@ -72,7 +94,7 @@ fn build_verify_and_created_at() {
         "default created-at is the state's finish time"
     );
     for db in [&a, &raw] {
-        let (ok, stdout, err) = dbgen(&["verify", db.to_str().unwrap()]);
+        let (ok, stdout, err) = dbgen(&["verify", db.to_str().unwrap(), "--shards", shards]);
         assert!(ok && stdout.starts_with("ok: "), "{stdout}{err}");
     }
     let (ok, _, err) = dbgen(&[
@@ -81,6 +103,8 @@ fn build_verify_and_created_at() {
         &state,
         "--out",
         a.to_str().unwrap(),
+        "--shards-out",
+        shards,
         "--created-at",
         "last tuesday",
     ]);
@@ -114,6 +138,8 @@ fn synth_then_build() {
         state.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        "--shards-out",
+        dir.path().join("shards").to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
     let db = resolver::db::Database::open(&out).unwrap();

@@ -2,12 +2,14 @@
 //! PEP 503 normalized project names, wheel and sdist filenames (PEP 427/491/625), and a
 //! *guarded* PEP 508 requirement parser that never panics on crawled text.
 //!
-//! Everything here is pure (no I/O) so the crawler, dbgen and the resolver agree on the
-//! exact same spelling rules.
+//! Everything here but [`output`] is pure (no I/O) so the crawler, dbgen and the resolver
+//! agree on the exact same spelling rules. [`output`] is the one place where the binaries
+//! write files and stdout (atomic replacement, broken pipes), until a CLI helper crate exists.
 #![forbid(unsafe_code)]
 
 mod filename;
 mod name;
+pub mod output;
 mod requirement;
 
 pub use filename::{DistFilename, FilenameError, SdistFilename, WheelFilename, classify_filename};

@@ -169,6 +169,7 @@ impl Index for DbIndex<'_> {
             requires_dist: self.deps(m.requires_dist())?,
             build,
             has_build_system: m.has_build_system(),
+            provides_extra: m.provides_extra().map(str::to_string).collect(),
         })
     }
 

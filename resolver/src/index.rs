@@ -51,6 +51,8 @@ pub struct FileMeta {
     /// `[build-system] requires` followed by `setup_requires`; unknown parts are left out.
     pub build: Vec<Dep>,
     pub has_build_system: bool,
+    /// `Provides-Extra`, as published (older metadata may define extras only in markers).
+    pub provides_extra: Vec<String>,
 }
 
 /// Identity of the database for the lock's `db` section.
@@ -272,6 +274,7 @@ impl Index for MemIndex {
             requires_dist: m.requires_dist.as_deref().map(parse_all).transpose()?,
             build: parse_all(&m.build)?,
             has_build_system: m.has_build_system,
+            provides_extra: Vec::new(),
         })
     }
 

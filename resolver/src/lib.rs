@@ -37,6 +37,12 @@ pub enum ResolveError {
     },
     #[error("{message}")]
     Conflict { message: String },
+    /// Two of the user's own lines on one project exclude each other.
+    #[error("{0}")]
+    ClashingRequirements(report::ClashingRequirements),
+    /// Projects needed deeper in the graph that the database does not have.
+    #[error("{0}")]
+    MissingDependencies(report::MissingDependencies),
 }
 
 fn missing_message(missing: &[(String, Vec<String>)], snapshot: &str) -> String {
@@ -50,7 +56,8 @@ fn missing_message(missing: &[(String, Vec<String>)], snapshot: &str) -> String 
         }
         out.push('\n');
     }
-    out.push_str("hint: check the spelling, or use a newer database if the project is new");
+    out.push_str("hint: check the spelling\n");
+    out.push_str(&report::missing_hints(snapshot));
     out
 }
 
@@ -98,59 +105,29 @@ pub fn resolve<I: Index>(
     if !missing.is_empty() {
         return Err(missing_error(index, missing, snapshot));
     }
+    if let Some((a, b)) = solver.clashing_roots(reqs) {
+        let line =
+            |s: &requirements::Spec| (format!("{}{}", s.name, s.specifiers), s.origin.to_string());
+        return Err(ResolveError::ClashingRequirements(
+            report::ClashingRequirements {
+                name: a.name.to_string(),
+                first: line(a),
+                second: line(b),
+            },
+        ));
+    }
     let solution = match solve::run(&solver).map_err(|e| *e) {
         Ok(s) => s,
         Err(pubgrub::PubGrubError::NoSolution(tree)) => {
-            let transitive_missing: Vec<String> = solver.missing.borrow().iter().cloned().collect();
-            let packages: Vec<String> = tree
-                .packages()
-                .into_iter()
-                .filter_map(|p| match p {
-                    solve::Pkg::Root => None,
-                    solve::Pkg::Base(n) | solve::Pkg::Extra(n, _) => Some(n.to_string()),
-                })
-                .collect();
-            let versions: std::collections::BTreeMap<String, Vec<pep440_rs::Version>> = packages
-                .iter()
-                .map(|n| {
-                    (
-                        n.clone(),
-                        solver
-                            .candidates(n)
-                            .list
-                            .iter()
-                            .map(|c| c.version.clone())
-                            .collect(),
-                    )
-                })
-                .collect();
-            let mut message = report::truncate(&report::derivation(&tree, &versions));
-            for name in &transitive_missing {
-                if packages.contains(name) {
-                    message.push_str(&format!(
-                        "\n{name} is not in the database (snapshot {snapshot})"
-                    ));
-                }
+            if !solver.missing.borrow().is_empty()
+                && let Some(e) = missing_dependencies(index, opts, reqs, &snapshot)
+            {
+                return Err(e);
             }
-            let notes = solver.notes.borrow();
-            let relevant: Vec<&solve::Note> = notes
-                .iter()
-                .filter(|(n, _)| packages.contains(n))
-                .map(|(_, v)| v)
-                .collect();
-            for note in &relevant {
-                message.push_str(&format!("\nnote: {note}"));
-            }
+            let mut message = conflict_message(&solver, &tree, &snapshot);
             message.push('\n');
-            message.push_str(
-                &Suggestions(
-                    &snapshot,
-                    relevant
-                        .iter()
-                        .any(|n| matches!(n, solve::Note::Unusable(_))),
-                )
-                .to_string(),
-            );
+            message
+                .push_str(&Suggestions(&snapshot, has_unusable_note(&solver, &tree)).to_string());
             return Err(ResolveError::Conflict { message });
         }
         Err(other) => {
@@ -170,6 +147,113 @@ pub fn resolve<I: Index>(
     warnings.sort();
     warnings.dedup();
     Ok(Outcome { lock, warnings })
+}
+
+/// Packages a derivation tree mentions.
+fn tree_packages(tree: &solve::Tree) -> Vec<String> {
+    tree.packages()
+        .into_iter()
+        .filter_map(|p| match p {
+            solve::Pkg::Root => None,
+            solve::Pkg::Base(n) | solve::Pkg::Extra(n, _) => Some(n.to_string()),
+        })
+        .collect()
+}
+
+fn has_unusable_note<I: Index>(solver: &Solver<'_, I>, tree: &solve::Tree) -> bool {
+    let packages = tree_packages(tree);
+    solver
+        .notes
+        .borrow()
+        .iter()
+        .any(|(n, note)| packages.contains(n) && matches!(note, solve::Note::Unusable(_)))
+}
+
+/// The derivation of a conflict in pinion's words, then notes about the packages in it.
+fn conflict_message<I: Index>(
+    solver: &Solver<'_, I>,
+    tree: &solve::Tree,
+    snapshot: &str,
+) -> String {
+    let packages = tree_packages(tree);
+    let versions: std::collections::BTreeMap<String, Vec<pep440_rs::Version>> = packages
+        .iter()
+        .map(|n| {
+            (
+                n.clone(),
+                solver
+                    .candidates(n)
+                    .list
+                    .iter()
+                    .map(|c| c.version.clone())
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut message = report::truncate(&report::derivation(tree, &versions));
+    for name in solver.missing.borrow().iter() {
+        if packages.contains(name) {
+            message.push_str(&format!(
+                "\n{name} is not in the database (snapshot {snapshot})"
+            ));
+        }
+    }
+    for (_, note) in solver
+        .notes
+        .borrow()
+        .iter()
+        .filter(|(n, _)| packages.contains(n))
+    {
+        message.push_str(&format!("\nnote: {note}"));
+    }
+    message
+}
+
+/// Resolves again as if every missing project existed, to name all of them (with who needs
+/// them) and any conflict that remains. `None` when that resolution fails for another reason.
+fn missing_dependencies<I: Index>(
+    index: &I,
+    opts: &Options,
+    reqs: &RequirementSet,
+    snapshot: &str,
+) -> Option<ResolveError> {
+    let stub = Solver::new(index, opts, reqs).assuming_missing_exist();
+    let (chosen, conflict) = match solve::run(&stub).map_err(|e| *e) {
+        Ok(solution) => (Some(solution), None),
+        Err(pubgrub::PubGrubError::NoSolution(tree)) => {
+            (None, Some(conflict_message(&stub, &tree, snapshot)))
+        }
+        Err(_) => return None,
+    };
+    let in_solution = |(p, v): &(solve::Pkg, pep440_rs::Version)| {
+        chosen
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|(q, w)| q == p && w == v))
+    };
+    let needed_by = stub
+        .needed_by
+        .borrow()
+        .iter()
+        .map(|(name, by)| {
+            let by: std::collections::BTreeSet<String> = by
+                .iter()
+                .filter(|e| in_solution(e))
+                .map(|(p, v)| match p {
+                    solve::Pkg::Root => p.to_string(),
+                    _ => format!("`{p}` {v}"),
+                })
+                .collect();
+            (name.clone(), by)
+        })
+        .filter(|(_, by)| !by.is_empty())
+        .collect();
+    Some(ResolveError::MissingDependencies(
+        report::MissingDependencies {
+            snapshot: snapshot.to_string(),
+            needed_by,
+            conflict,
+        },
+    ))
 }
 
 fn missing_error<I: Index>(index: &I, missing: Vec<String>, snapshot: String) -> ResolveError {

@@ -3,13 +3,15 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
-use resolver::db::{Database, ShardSet, layout};
+use pinion_pep::output::{self, write_atomic};
+use resolver::db::{Database, DbError, ShardSet, layout};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
 use resolver::requirements::RequirementSet;
@@ -59,7 +61,9 @@ struct Cli {
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
     /// sha256 of the database file as published in its manifest.json: recorded in the lock
-    /// without hashing the file again (saves ~0.2 s on a full-PyPI database).
+    /// without hashing the file again (saves ~0.2 s on a full-PyPI database). It vouches only
+    /// for which database was meant; damage to the file is caught by its section checksums,
+    /// which are checked on every run.
     #[arg(long)]
     db_sha256: Option<String>,
     /// Directory holding hash shards (`shard-XXXX.bin`, as published beside the database):
@@ -74,16 +78,6 @@ struct Cli {
     /// Output file (default: stdout).
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory.
-fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let tmp = dir
-        .unwrap_or(Path::new("."))
-        .join(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 /// The `--need-shards` file: every shard the final lock needs, with the sha256 the
@@ -112,7 +106,7 @@ fn shard_names(need: &BTreeSet<u32>) -> String {
         .join(", ")
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<Exit> {
     let glibc = cli
         .manylinux_glibc
         .as_deref()
@@ -124,6 +118,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .map(|v| parse_major_minor("--macos-target", v))
         .transpose()?;
     let target = Target::new(&cli.python, &cli.system, glibc, macos)?;
+    for w in target.warnings() {
+        warn(w);
+    }
     let providers = match &cli.providers {
         Some(p) => Providers::from_json(p, &read_config(p)?)?,
         None => Providers::default(),
@@ -138,7 +135,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let exclude_newer = match &cli.exclude_newer {
         Some(d) => match resolver::lock::parse_date(d) {
             Some(t) => Some(t),
-            None => bail!("--exclude-newer {d:?}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"),
+            None => bail!(
+                "invalid --exclude-newer `{d}`: not a valid UTC date\nhint: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, e.g. `2024-02-29`"
+            ),
         },
         None => None,
     };
@@ -150,7 +149,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         reqs.add_file(c, true)?;
     }
     let db = Database::open(&cli.db)
-        .with_context(|| format!("opening database {}", cli.db.display()))?;
+        .and_then(|db| db.check_checksums().map(|()| db))
+        .map_err(|e| match e {
+            // Names the path itself.
+            DbError::Io { .. } => anyhow::Error::new(e),
+            e => anyhow::Error::new(e).context(format!("opening database `{}`", cli.db.display())),
+        })?;
     let shards = match &cli.shards {
         Some(dir) => ShardSet::load_dir(&db, dir)
             .with_context(|| format!("reading hash shards in {}", dir.display()))?,
@@ -173,7 +177,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 shard_names(&absent)
             );
         };
-        return write_atomic(path, &need_json(&db, &need));
+        write_atomic(path, need_json(&db, &need).as_bytes())?;
+        return Ok(Exit::Done);
     }
     let index = match cli.db_sha256 {
         Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
@@ -191,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let outcome = resolver::resolve(&index, &reqs, &opts)?;
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        warn(w);
     }
     if let Some(packages) = outcome.lock["packages"].as_object() {
         need.extend(
@@ -203,9 +208,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let absent = index.missing_shards();
     if let Some(path) = &cli.need_shards {
-        write_atomic(path, &need_json(&db, &need))?;
+        write_atomic(path, need_json(&db, &need).as_bytes())?;
         if !absent.is_empty() {
-            return Ok(());
+            return Ok(Exit::Done);
         }
     } else if !absent.is_empty() {
         bail!(
@@ -218,10 +223,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Format::Nix => resolver::lock::to_nix(&outcome.lock),
     };
     match &cli.output {
-        Some(path) => write_atomic(path, &text)?,
-        None => print!("{text}"),
+        Some(path) => write_atomic(path, text.as_bytes())?,
+        None => {
+            if let Err(e) = output::print(&text) {
+                if output::is_broken_pipe(&e) {
+                    // The reader went away (`| head`): nothing to report, like a C tool killed
+                    // by SIGPIPE.
+                    return Ok(Exit::BrokenPipe);
+                }
+                return Err(anyhow::Error::new(e).context("writing the lock to stdout"));
+            }
+        }
     }
-    Ok(())
+    Ok(Exit::Done)
+}
+
+/// A warning on stderr; a closed stderr must not turn a resolution into a panic.
+fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "warning: {message}");
+}
+
+enum Exit {
+    Done,
+    BrokenPipe,
 }
 
 fn main() -> ExitCode {
@@ -233,9 +257,10 @@ fn main() -> ExitCode {
         )
         .init();
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Exit::Done) => ExitCode::SUCCESS,
+        Ok(Exit::BrokenPipe) => ExitCode::from(output::EXIT_BROKEN_PIPE),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -3,7 +3,8 @@
 //! unusable, projects missing from the database with close spellings, and suggestions. Output
 //! is bounded so a pathological conflict cannot flood the terminal.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::ops::Bound;
 
 use pubgrub::{DefaultStringReporter, Derived, External, Map, ReportFormatter, Reporter, Term};
@@ -11,6 +12,85 @@ use pubgrub::{DefaultStringReporter, Derived, External, Map, ReportFormatter, Re
 use pep440_rs::Version;
 
 use crate::solve::{Pkg, VS};
+
+/// What to do about projects missing from the database, for every message that names some.
+pub fn missing_hints(snapshot: &str) -> String {
+    format!(
+        "hint: a project is missing when it is newer than the database or was never crawled; either
+  - use a newer database (this one is from {snapshot}), or
+  - take it from nixpkgs: the `nixpkgs` provider (allowed by default) offers what the Nix library lists from `python.pkgs` (on the command line: `--nixpkgs`), or
+  - add it to `python.pkgs` with an `overrides_pre` overlay, which makes it a nixpkgs package"
+    )
+}
+
+/// Projects a resolution needs that neither the database nor nixpkgs has, found by resolving
+/// again as if they existed: every one is listed with who needs it, before anything else.
+#[derive(Debug)]
+pub struct MissingDependencies {
+    pub snapshot: String,
+    /// Missing project -> the packages that need it (`` `name[extra]` version ``).
+    pub needed_by: BTreeMap<String, BTreeSet<String>>,
+    /// The conflict that remains when the missing projects are assumed present.
+    pub conflict: Option<String>,
+}
+
+impl fmt::Display for MissingDependencies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.needed_by.len();
+        let (projects, are) = if n == 1 {
+            ("project", "is")
+        } else {
+            ("projects", "are")
+        };
+        writeln!(
+            f,
+            "{n} {projects} that your requirements need {are} not in this database (snapshot {}) nor in nixpkgs:",
+            self.snapshot
+        )?;
+        for (name, by) in &self.needed_by {
+            let by: Vec<&str> = by.iter().map(String::as_str).collect();
+            writeln!(f, "  - `{name}`, needed by {}", by.join(", "))?;
+        }
+        let them = if n == 1 { "it" } else { "them" };
+        match &self.conflict {
+            None => writeln!(f, "With {them}, the rest of your requirements resolves.")?,
+            Some(c) => writeln!(f, "Even with {them}, your requirements conflict:\n{c}")?,
+        }
+        if self.conflict.is_some() {
+            writeln!(
+                f,
+                "hint: for the conflict, relax a pin in your requirements or constraints"
+            )?;
+        }
+        f.write_str(&missing_hints(&self.snapshot))
+    }
+}
+
+/// Two of the user's own lines on one project that no version satisfies together.
+#[derive(Debug)]
+pub struct ClashingRequirements {
+    pub name: String,
+    /// Each line as written (name and specifiers) with `file:line`.
+    pub first: (String, String),
+    pub second: (String, String),
+}
+
+impl fmt::Display for ClashingRequirements {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "no version of `{}` satisfies both of your requirements:",
+            self.name
+        )?;
+        for (spec, origin) in [&self.first, &self.second] {
+            writeln!(f, "  - `{spec}` ({origin})")?;
+        }
+        write!(
+            f,
+            "hint: keep one of them, or widen them until they overlap"
+        )
+    }
+}
 
 /// At most this many lines of derivation are printed.
 pub const MAX_LINES: usize = 40;

@@ -42,6 +42,10 @@ pub struct RequirementSet {
     pub constraints: Vec<Spec>,
 }
 
+/// Largest requirements file read: real ones (even `pip-compile` output with hashes for
+/// hundreds of packages) are well under 1 MiB, and `-r /dev/zero` must not read forever.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReqFileError {
     #[error("cannot read {}: {source}", path.display())]
@@ -49,6 +53,14 @@ pub enum ReqFileError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "`{}` is larger than {} MiB: not a requirements file\nhint: pass the requirements file itself; pinion reads at most {} MiB from each", path.display(), MAX_FILE_BYTES >> 20, MAX_FILE_BYTES >> 20
+    )]
+    TooLarge { path: PathBuf },
+    #[error(
+        "`{}` is not text: {what}\nhint: save it as UTF-8 (UTF-16 is read only with a byte order mark)", path.display()
+    )]
+    NotText { path: PathBuf, what: String },
     #[error("{origin}: {message}")]
     Line { origin: Origin, message: String },
     #[error("{origin}: {} includes itself (include chain: {})", file.display(), chain.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" -> "))]
@@ -114,15 +126,16 @@ impl RequirementSet {
                 chain,
             });
         }
-        let text = std::fs::read_to_string(path).map_err(|source| match from.clone() {
-            Some(origin) => ReqFileError::Line {
+        let text = read_text(path).map_err(|e| match (from.clone(), e) {
+            (Some(origin), ReqFileError::Io { source, .. }) => ReqFileError::Line {
                 origin,
                 message: format!("cannot read included file {}: {source}", path.display()),
             },
-            None => ReqFileError::Io {
-                path: path.to_path_buf(),
-                source,
+            (Some(origin), e) => ReqFileError::Line {
+                origin,
+                message: format!("included file {e}"),
             },
+            (None, e) => e,
         })?;
         stack.push(canonical);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -178,6 +191,57 @@ impl RequirementSet {
         }
         Ok(())
     }
+}
+
+/// Reads a requirements file as uv and pip do: UTF-8, with or without a byte order mark, or
+/// UTF-16 with one; at most [`MAX_FILE_BYTES`].
+fn read_text(path: &Path) -> Result<String, ReqFileError> {
+    use std::io::Read;
+    let io = |source| ReqFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReqFileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    decode_text(&bytes).map_err(|what| ReqFileError::NotText {
+        path: path.to_path_buf(),
+        what,
+    })
+}
+
+fn decode_text(bytes: &[u8]) -> Result<String, String> {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        if !rest.len().is_multiple_of(2) {
+            return Err("UTF-16 with an odd number of bytes".to_string());
+        }
+        let units = rest.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|e| format!("invalid UTF-16 ({e})"))
+    };
+    match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => utf8(rest),
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        _ => utf8(bytes),
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, String> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("invalid UTF-8 on line {line} (byte {at})")
+    })
 }
 
 /// Joins `\`-continued lines; yields the 1-based number of the first physical line.

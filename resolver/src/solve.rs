@@ -33,7 +33,7 @@ pub enum Pkg {
 }
 
 impl Pkg {
-    fn name(&self) -> Option<&str> {
+    pub fn name(&self) -> Option<&str> {
         match self {
             Pkg::Root => None,
             Pkg::Base(n) | Pkg::Extra(n, _) => Some(n),
@@ -52,6 +52,9 @@ impl fmt::Display for Pkg {
 }
 
 pub type VS = Ranges<Version>;
+
+/// PubGrub's explanation of a failure.
+pub type Tree = pubgrub::DerivationTree<Pkg, VS, String>;
 
 /// One release's files, shared between the offer decision and the lock.
 pub type ReleaseFiles = Rc<Vec<FileInfo>>;
@@ -101,6 +104,11 @@ pub struct Solver<'a, I: Index> {
     pub notes: RefCell<BTreeMap<String, Note>>,
     /// Packages whose metadata could not be used (with the reason), for warnings.
     pub unknown: RefCell<BTreeMap<String, String>>,
+    /// Missing project -> the packages (and versions) whose dependencies named it.
+    pub needed_by: RefCell<BTreeMap<String, BTreeSet<(Pkg, Version)>>>,
+    /// Offer each missing project as one version without dependencies, to find every
+    /// missing project a solution needs (and whether anything else conflicts) for the message.
+    stub_missing: bool,
 }
 
 fn root_version() -> Version {
@@ -164,11 +172,48 @@ impl<'a, I: Index> Solver<'a, I> {
             missing: RefCell::default(),
             notes: RefCell::default(),
             unknown: RefCell::default(),
+            needed_by: RefCell::default(),
+            stub_missing: false,
         }
+    }
+
+    /// This solver, resolving as if every project missing from the database and nixpkgs
+    /// existed as version 0 with no dependencies. Only for explaining a failure: its
+    /// solution names every missing project a resolution would need.
+    pub fn assuming_missing_exist(mut self) -> Self {
+        self.stub_missing = true;
+        self
     }
 
     pub fn roots(&self) -> &[Spec] {
         &self.roots
+    }
+
+    /// Two of the user's own requirements or constraints on one project that each allow some
+    /// version the database has but no version together (`a==1` in one file, `a==2` in
+    /// another), so the message can name both instead of "no matching version".
+    pub fn clashing_roots<'r>(&self, reqs: &'r RequirementSet) -> Option<(&'r Spec, &'r Spec)> {
+        let env = &self.opts.target.markers;
+        let specs: Vec<&Spec> = reqs
+            .requirements
+            .iter()
+            .chain(&reqs.constraints)
+            .filter(|s| s.marker.evaluate(env, &[]))
+            .collect();
+        for (i, a) in specs.iter().enumerate() {
+            let cands = self.candidates(a.name.as_str());
+            let ok_a = matching(&cands.list, a.specifiers.iter());
+            if !ok_a.contains(&true) {
+                continue;
+            }
+            for b in specs[i + 1..].iter().filter(|b| b.name == a.name) {
+                let ok_b = matching(&cands.list, b.specifiers.iter());
+                if ok_b.contains(&true) && !ok_a.iter().zip(&ok_b).any(|(x, y)| *x && *y) {
+                    return Some((a, b));
+                }
+            }
+        }
+        None
     }
 
     /// False when `name==version` has a runtime dependency whose allowed versions are disjoint
@@ -364,6 +409,25 @@ impl<'a, I: Index> Solver<'a, I> {
         dep.marker.evaluate(&self.opts.target.markers, extras)
     }
 
+    /// Whether `name` at `version` defines `extra`: listed in `Provides-Extra`, or named by a
+    /// requirement's marker (in any environment). `None` when its requirements are unknown.
+    pub fn defines_extra(&self, name: &str, version: &Version, extra: &str) -> Option<bool> {
+        let (_, meta, known) = self.meta_for(name, version)?;
+        let requires = meta.requires_dist.filter(|_| known)?;
+        let extra = ExtraName::from_str(extra).ok()?;
+        let listed = meta
+            .provides_extra
+            .iter()
+            .any(|p| ExtraName::from_str(p).is_ok_and(|p| p == extra));
+        Some(
+            listed
+                || requires.iter().any(|d| {
+                    d.marker.evaluate_extras(std::slice::from_ref(&extra))
+                        && !d.marker.evaluate_extras(&[])
+                }),
+        )
+    }
+
     /// Runtime + build dependencies (as `Dep`s) of the package chosen for `name` at `version`,
     /// with `extra` restricting to what that extra adds.
     pub fn deps_of(
@@ -550,6 +614,9 @@ impl<I: Index> DependencyProvider for Solver<'_, I> {
             return Ok(Some(root_version()));
         };
         let cands = self.candidates(name);
+        if self.stub_missing && cands.list.is_empty() && self.missing.borrow().contains(name) {
+            return Ok(Some(root_version()));
+        }
         // Pre-releases only when the user's requirements mention one for this package, or
         // when the range holds nothing else (PEP 440's "if necessary" rule).
         let in_range = || {
@@ -620,6 +687,17 @@ impl<I: Index> DependencyProvider for Solver<'_, I> {
                 }
             }
         }
+        let missing = self.missing.borrow();
+        for dep in out.keys() {
+            if let Some(n) = dep.name().filter(|n| missing.contains(*n)) {
+                self.needed_by
+                    .borrow_mut()
+                    .entry(n.to_string())
+                    .or_default()
+                    .insert((package.clone(), version.clone()));
+            }
+        }
+        drop(missing);
         Ok(Dependencies::Available(
             out.into_iter().collect::<DependencyConstraints<Pkg, VS>>(),
         ))

@@ -16,6 +16,16 @@ pub const DEFAULT_MANYLINUX_GLIBC: (u32, u32) = (2, 40);
 /// macOS deployment targets nixpkgs builds for by default on each architecture.
 pub const DEFAULT_MACOS_X86_64: (u32, u32) = (10, 12);
 pub const DEFAULT_MACOS_ARM64: (u32, u32) = (11, 0);
+/// Upper bound for each part of `--manylinux-glibc` / `--macos-target`: the tag list has one
+/// entry per version up to the target's, so an unbounded part would size an unbounded
+/// allocation (glibc is at 2.42 and macOS at 26 in 2025; 99 leaves decades of room).
+pub const MAX_PLATFORM_VERSION_PART: u32 = 99;
+/// Newest CPython minor release pinion's tag and marker rules were written against; a newer
+/// one is resolved by extrapolation, with a warning.
+pub const NEWEST_KNOWN_MINOR: u32 = 15;
+/// Upper bound for the target's CPython minor version: the tag list has one entry per older
+/// minor (`cp3N-abi3`, `py3N`), so this bounds its size.
+pub const MAX_PYTHON_MINOR: u32 = 99;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arch {
@@ -37,8 +47,20 @@ pub enum TargetError {
     System(String),
     #[error("invalid Python version {0:?}: expected X.Y.Z (e.g. 3.11.7)")]
     Python(String),
+    #[error(
+        "Python `{0}` is not supported: pinion resolves for CPython 3 only\nhint: pass the version of the CPython 3 interpreter the environment uses, e.g. `--python 3.12.8`"
+    )]
+    NotPython3(String),
+    #[error(
+        "invalid Python version `{value}`: CPython 3.{minor} does not exist (minor versions above {MAX_PYTHON_MINOR} are refused)"
+    )]
+    PythonMinorOutOfRange { value: String, minor: u32 },
     #[error("invalid {what} {value:?}: expected MAJOR.MINOR")]
     MajorMinor { what: &'static str, value: String },
+    #[error(
+        "invalid {what} `{value}`: each part must be at most {MAX_PLATFORM_VERSION_PART}\nhint: pass the target's real version, e.g. `2.40` for glibc or `11.0` for macOS"
+    )]
+    MajorMinorOutOfRange { what: &'static str, value: String },
 }
 
 /// A target: CPython `python` on `system`.
@@ -55,6 +77,7 @@ pub struct Target {
     pub macos: (u32, u32),
     pub markers: MarkerEnvironment,
     tag_rank: HashMap<String, usize>,
+    warnings: Vec<String>,
 }
 
 impl fmt::Display for Target {
@@ -70,7 +93,19 @@ pub fn parse_major_minor(what: &'static str, value: &str) -> Result<(u32, u32), 
         value: value.to_string(),
     };
     let (a, b) = value.split_once('.').ok_or_else(bad)?;
-    Ok((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?))
+    let part = |p: &str| -> Result<u32, TargetError> {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        match p.parse::<u32>() {
+            Ok(n) if n <= MAX_PLATFORM_VERSION_PART => Ok(n),
+            _ => Err(TargetError::MajorMinorOutOfRange {
+                what,
+                value: value.to_string(),
+            }),
+        }
+    };
+    Ok((part(a)?, part(b)?))
 }
 
 impl Target {
@@ -107,7 +142,26 @@ impl Target {
             _ => return Err(bad()),
         };
         if major != 3 {
-            return Err(bad());
+            return Err(TargetError::NotPython3(python.to_string()));
+        }
+        if minor > MAX_PYTHON_MINOR {
+            return Err(TargetError::PythonMinorOutOfRange {
+                value: python.to_string(),
+                minor,
+            });
+        }
+        let mut warnings = Vec::new();
+        if minor > NEWEST_KNOWN_MINOR {
+            warnings.push(format!(
+                "Python `{python}`: CPython 3.{minor} is newer than any release this resolver knows (newest: 3.{NEWEST_KNOWN_MINOR}); wheel tags are extrapolated, check the version"
+            ));
+        }
+        // Since 3.10 CPython makes pre-releases of X.Y.0 only, so "3.12.8rc1" is most likely a
+        // typo, and requires-python would be checked against a version that never existed.
+        if !suffix.is_empty() && patch != 0 && minor >= 10 {
+            warnings.push(format!(
+                "Python `{python}` is not a CPython release: pre-releases (a, b, rc) are made only of 3.{minor}.0; check the version"
+            ));
         }
         let python_full = format!("{major}.{minor}.{patch}{suffix}");
         let python_short = format!("{major}.{minor}");
@@ -156,7 +210,14 @@ impl Target {
             macos,
             markers,
             tag_rank,
+            warnings,
         })
+    }
+
+    /// Doubts about the target that do not stop a resolution (a CPython version newer than any
+    /// known, a pre-release that was never made), for stderr.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Rank of a `python-abi-platform` tag (0 = best), `None` if the target cannot use it.
@@ -416,7 +477,7 @@ mod tests {
         ));
         assert!(matches!(
             Target::new("2.7.18", "x86_64-linux", None, None),
-            Err(TargetError::Python(_))
+            Err(TargetError::NotPython3(_))
         ));
         assert!(matches!(
             Target::new("3.x", "x86_64-linux", None, None),
@@ -431,5 +492,60 @@ mod tests {
         assert!(Target::new("3.13.0+local", "x86_64-linux", None, None).is_err());
         assert_eq!(parse_major_minor("glibc", "2.31"), Ok((2, 31)));
         assert!(parse_major_minor("glibc", "2").is_err());
+    }
+
+    #[test]
+    fn options_that_size_the_tag_list_are_bounded() {
+        // Before: these built tag lists of billions of entries (12 GB in 30 s).
+        for value in ["2.100000000", "4294967295.0", "100.0", "2.4294967296"] {
+            let err = parse_major_minor("--manylinux-glibc", value).unwrap_err();
+            assert!(
+                matches!(err, TargetError::MajorMinorOutOfRange { .. }),
+                "{value}: {err}"
+            );
+            assert!(err.to_string().contains("at most 99"), "{err}");
+        }
+        assert!(matches!(
+            parse_major_minor("--macos-target", "2.+5"),
+            Err(TargetError::MajorMinor { .. })
+        ));
+        assert_eq!(parse_major_minor("--macos-target", "99.99"), Ok((99, 99)));
+        // The largest lists the bounds allow stay small.
+        let t = Target::new("3.99.0", "x86_64-darwin", None, Some((10, 99))).unwrap();
+        assert!(t.tags().len() < 200_000, "{}", t.tags().len());
+        let t = Target::new("3.99.0", "x86_64-linux", Some((2, 99)), None).unwrap();
+        assert!(t.tags().len() < 200_000, "{}", t.tags().len());
+        assert!(matches!(
+            Target::new("3.4000000000.1", "x86_64-linux", None, None),
+            Err(TargetError::PythonMinorOutOfRange {
+                minor: 4000000000,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn python_versions_that_do_not_exist_are_doubted() {
+        let t = Target::new("3.99.1", "x86_64-linux", None, None).unwrap();
+        assert_eq!(t.warnings().len(), 1);
+        assert!(
+            t.warnings()[0].contains("newer than any release"),
+            "{:?}",
+            t.warnings()
+        );
+        let t = Target::new("3.12.8rc1", "x86_64-linux", None, None).unwrap();
+        assert_eq!(t.warnings().len(), 1);
+        assert!(
+            t.warnings()[0].contains("not a CPython release"),
+            "{:?}",
+            t.warnings()
+        );
+        for fine in ["3.12.8", "3.13.0rc2", "3.9.1rc1"] {
+            let t = Target::new(fine, "x86_64-linux", None, None).unwrap();
+            assert!(t.warnings().is_empty(), "{fine}: {:?}", t.warnings());
+        }
+        let err = Target::new("2.7", "x86_64-linux", None, None).unwrap_err();
+        assert_eq!(err, TargetError::NotPython3("2.7".into()));
+        assert!(err.to_string().contains("CPython 3 only"), "{err}");
     }
 }

@@ -151,6 +151,9 @@ proptest! {
             Err(ResolveError::Conflict { message }) => {
                 prop_assert!(!brute_force(&u), "resolver said no solution but one exists:\n{message}");
             }
+            Err(e @ ResolveError::ClashingRequirements(_)) => {
+                prop_assert!(!brute_force(&u), "resolver said two requirements clash but a solution exists:\n{e}");
+            }
             Err(e) => prop_assert!(false, "unexpected error {e}"),
         }
     }

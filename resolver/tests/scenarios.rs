@@ -352,7 +352,21 @@ fn missing_projects_are_not_conflicts() {
     assert!(e.contains("reqests is not in the database"), "{e}");
     ix.add_wheel("app", "1.0", &["ghost>=1"]);
     let e = err(solve(&ix, "app"));
-    assert!(e.contains("ghost is not in the database"), "{e}");
+    assert!(
+        e.starts_with("1 project that your requirements need is not in this database"),
+        "{e}"
+    );
+    assert!(e.contains("`ghost`, needed by `app` 1.0"), "{e}");
+}
+
+#[test]
+fn missing_projects_come_first_then_what_else_conflicts() {
+    let mut ix = MemIndex::new();
+    ix.add_wheel("app", "1.0", &["ghost>=1", "phantom", "c>=2"]);
+    ix.add_wheel("b", "1.0", &["c<2"]);
+    ix.add_wheel("c", "1.0", &[]);
+    ix.add_wheel("c", "2.0", &[]);
+    insta::assert_snapshot!(err(solve(&ix, "app\nb")));
 }
 
 #[test]

@@ -12,6 +12,9 @@ use crawler::sync::{Selection, Summary, SyncOptions};
 use crawler::testindex::{TestFile, metadata_text, wheel};
 use rusqlite::Connection;
 
+/// The overall deadline of one request in these tests (retries included).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+
 pub fn options(index: &str, projects: &[&str]) -> SyncOptions {
     SyncOptions {
         index_url: index.to_string(),
@@ -33,6 +36,7 @@ pub fn http() -> Http {
         backoff_base: Duration::from_millis(10),
         max_attempts: 4,
         timeout: Duration::from_secs(20),
+        deadline: REQUEST_DEADLINE,
         ..HttpConfig::default()
     })
     .unwrap()

@@ -4,14 +4,17 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("cannot read database {path}: {source}")]
+    // The OS error comes from the source chain (anyhow's `{:#}`), so it is printed once.
+    #[error("cannot read database `{}`", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("not a pinion database (expected magic \"PINIONDB\" or a gzip tarball)")]
     NotPinionDb,
-    #[error("database format {found} is newer than this resolver (reads {reads})")]
+    #[error(
+        "database format {found} is newer than this resolver (reads {reads})\nhint: update pinion to a release that reads format {found}, or pin a database published in format {reads}"
+    )]
     NewerFormat { found: u32, reads: u32 },
     #[error(
         "database format {found} is older than this resolver (reads {reads}): rebuild it with this version's `dbgen build`, or pin a database published for it"
@@ -26,7 +29,9 @@ pub enum DbError {
         end: u64,
         len: u64,
     },
-    #[error("checksum mismatch in {0}")]
+    #[error(
+        "checksum mismatch in {0}: the file is damaged\nhint: download or unpack the database again; its sha256 is published in manifest.json"
+    )]
     Checksum(String),
     #[error("invalid database: {0}")]
     Invariant(String),

@@ -1,5 +1,7 @@
 //! Full verification: every checksum, every id in range, every ordering invariant the reader
-//! relies on for speed (sorted names for binary search, newest-first releases). `open` skips
+//! relies on for speed (sorted names for binary search, newest-first releases), and the
+//! meaning of what it copies into locks (file names are names of their own project and
+//! release, marker strings parse, sizes fit a signed integer). `open` skips
 //! this because it reads the whole file; `dbgen verify` and the resolver's `--verify` run it.
 
 use std::collections::HashSet;
@@ -98,7 +100,8 @@ pub(super) fn verify(db: &Database) -> Result<(), DbError> {
     projects_releases_files(db)
 }
 
-fn checksums_and_padding(db: &Database) -> Result<(), DbError> {
+/// Every known section's CRC against the section table.
+pub(super) fn checksums(db: &Database) -> Result<(), DbError> {
     let bytes = db.bytes();
     for s in db.sections() {
         let section = bytes.get(s.range.clone()).unwrap_or(&[]);
@@ -106,6 +109,12 @@ fn checksums_and_padding(db: &Database) -> Result<(), DbError> {
             return Err(DbError::Checksum(format!("section {}", s.kind.name())));
         }
     }
+    Ok(())
+}
+
+fn checksums_and_padding(db: &Database) -> Result<(), DbError> {
+    checksums(db)?;
+    let bytes = db.bytes();
     // Every byte outside the header and the listed sections (known or not) must be zero, so
     // that no bit of the file escapes a check.
     let count =
@@ -195,6 +204,7 @@ fn reqsets(db: &Database) -> Result<HashSet<u32>, DbError> {
     let mut rest = blob;
     let mut starts = HashSet::new();
     let mut distinct = HashSet::new();
+    let mut markers_ok: std::collections::HashMap<u32, bool> = Default::default();
     let mut requirements = 0u64;
     if blob.first() != Some(&0) {
         return bad("requirement set 0 must be the empty set".into());
@@ -232,6 +242,19 @@ fn reqsets(db: &Database) -> Result<HashSet<u32>, DbError> {
             }
             if !r.canonical_head() {
                 return bad(format!("{}: marker or extras flagged but absent", rwhat()));
+            }
+            // The reader parses each marker string once, when first needed; a string that is
+            // not a marker would only surface mid-resolution, far from the damage.
+            if let Some((id, text)) = r.marker() {
+                let ok = *markers_ok.entry(id).or_insert_with(|| {
+                    pinion_pep::parse_requirement(&format!("x ; {text}")).is_ok()
+                });
+                if !ok {
+                    return bad(format!(
+                        "{}: marker string {id} ({text:?}) is not a PEP 508 marker",
+                        rwhat()
+                    ));
+                }
             }
             if let Some((_, v)) = r
                 .specifiers()
@@ -315,7 +338,7 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
             if prev_version.as_ref().is_some_and(|prev| *prev <= v) {
                 return bad(format!("{}: releases not newest-first at {vs}", rwhat()));
             }
-            prev_version = Some(v);
+            prev_version = Some(v.clone());
             let files: Vec<_> = r.files().collect();
             if files.is_empty() || files.len() != r.file_count() as usize {
                 return bad(format!("{}: no files, or files out of range", rwhat()));
@@ -332,6 +355,9 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
                     ));
                 }
                 let filename = f.filename().into_owned();
+                if let Err(why) = names_own_release(&filename, f.kind(), name, &v) {
+                    return bad(format!("{}: file name {filename:?} {why}", fwhat()));
+                }
                 if prev_filename.as_ref().is_some_and(|p| *p >= filename) {
                     return bad(format!("{}: files not sorted by filename", fwhat()));
                 }
@@ -358,6 +384,35 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
         return bad(format!(
             "projects own {releases} releases and {next_file} files, header says {} and {}",
             c.releases, c.files
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a rebuilt file name is a wheel or sdist name of `project` at `version`: the lock
+/// copies file names, and Nix derives store paths and the installer derives the project from
+/// them.
+fn names_own_release(
+    filename: &str,
+    kind: super::FileKind,
+    project: &str,
+    version: &pep440_rs::Version,
+) -> Result<(), String> {
+    let project = pinion_pep::ProjectName::new(project).map_err(|e| e.to_string())?;
+    let (name, file_version) = match kind {
+        super::FileKind::Wheel => pinion_pep::WheelFilename::parse(filename)
+            .map(|w| (w.name, w.version))
+            .map_err(|_| "is not a wheel file name".to_string())?,
+        super::FileKind::Sdist => pinion_pep::SdistFilename::parse(filename, &project)
+            .map(|s| (s.name, s.version))
+            .map_err(|_| "is not an sdist file name".to_string())?,
+    };
+    if pinion_pep::ProjectName::new(&name).ok().as_ref() != Some(&project) {
+        return Err(format!("names project `{name}`, not `{project}`"));
+    }
+    if file_version.parse::<pep440_rs::Version>().ok().as_ref() != Some(version) {
+        return Err(format!(
+            "has version `{file_version}`, not the release's `{version}`"
         ));
     }
     Ok(())

@@ -111,7 +111,11 @@ fn main() -> Result<()> {
         shapes.push(("real", shape));
     }
     if !args.no_synth {
-        let n = if args.full { user::PYPI_PROJECTS as usize } else { args.projects };
+        let n = if args.full {
+            user::PYPI_PROJECTS as usize
+        } else {
+            args.projects
+        };
         println!("== synthetic universe, {n} projects, seed {}", args.seed);
         let state = dir.path().join("synth.sqlite");
         let status = Command::new(std::env::current_exe()?)
