@@ -1,4 +1,4 @@
--- pinion crawl state, schema version 1.
+-- pinion crawl state, schema version 2.
 -- Written by `crawler`, read by `dbgen`. Documented in crawler/SCHEMA.md; any change bumps
 -- `meta.schema_version` and readers refuse versions they do not know.
 PRAGMA foreign_keys = ON;
@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
--- keys: schema_version ('1'), index_url, last_serial (max project serial seen),
+-- keys: schema_version ('2'), index_url, last_serial (max project serial seen),
 --       last_sync_started_at / last_sync_finished_at (unix seconds)
 
 CREATE TABLE IF NOT EXISTS projects (
@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS projects (
     display_name  TEXT NOT NULL,          -- as the index spells it
     last_serial   INTEGER,                -- index `_last-serial` at the last page fetch
     synced_serial INTEGER,                -- serial whose files are all processed; NULL = never
-    page_fetched_at INTEGER               -- unix seconds
+    page_fetched_at INTEGER,              -- unix seconds
+    removed_at    INTEGER                 -- the index answered 404 for its page (unix seconds); NULL = listed
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS files (
@@ -25,7 +26,7 @@ CREATE TABLE IF NOT EXISTS files (
     filename        TEXT NOT NULL UNIQUE,
     url             TEXT NOT NULL,
     version         TEXT NOT NULL,        -- from the filename, as written
-    kind            TEXT NOT NULL CHECK (kind IN ('wheel', 'sdist', 'other')),
+    kind            TEXT NOT NULL CHECK (kind IN ('wheel', 'sdist', 'bdist_dumb', 'other')),
     sha256          BLOB CHECK (sha256 IS NULL OR length(sha256) = 32),
     size            INTEGER,
     upload_time     INTEGER,              -- unix seconds, NULL when the index does not say
@@ -55,7 +56,9 @@ CREATE TABLE IF NOT EXISTS file_metadata (
     build_requires_source TEXT,
     setup_requires_source TEXT,
     build_backend    TEXT,            -- pyproject [build-system] build-backend
-    fetched_at       INTEGER NOT NULL
+    fetched_at       INTEGER NOT NULL,
+    unknown_reason   TEXT,            -- why requires_dist_source is NULL (NULL when known)
+    source_decision  TEXT             -- when sources disagreed: which won and why
 ) STRICT;
 
 -- Requirement strings, raw as found beside their canonical PEP 508 form.
@@ -95,5 +98,6 @@ CREATE TABLE IF NOT EXISTS setup_py_runs (
     error            TEXT,
     stderr_tail      TEXT,
     ran_at           INTEGER NOT NULL,
+    cause            TEXT,             -- failed runs: classified cause (crawler/SCHEMA.md)
     PRIMARY KEY (file_id, python)
 ) STRICT;

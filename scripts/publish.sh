@@ -4,7 +4,8 @@
 #   scripts/publish.sh --state DIR --out DIR [--index URL] [--date YYYY-MM-DD]
 #                      [--projects-file F | --all] [--smoke-requirements F] [--pin FILE]
 #
-# 1. crawler sync (incremental; the state in DIR/crawl.sqlite is restored by the caller)
+# 1. crawler sync (incremental; the state in DIR/crawl.sqlite is restored by the caller),
+#    then crawler setup-py where the sandbox can run
 # 2. dbgen build -> OUT/pinion-db-DATE.tar.gz (+ .sha256) and its hash shards in
 #    OUT/shards/ (shard-XXXX.bin; published as a commit of a data branch, see data-format.md), dbgen verify
 # 3. a smoke resolution of --smoke-requirements against the new DB
@@ -38,6 +39,20 @@ rc=$?
 set -e
 # Exit code 2 means "some files failed and were recorded"; the DB is still built from what succeeded.
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then echo "publish.sh: crawler failed ($rc)" >&2; exit "$rc"; fi
+
+# 1b. setup.py sandbox over sdists whose requirements are still unknown or partial. It needs
+# bubblewrap and unprivileged user namespaces (GitHub's ubuntu-24.04 runners: only after
+# `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, which crawl.yml does);
+# PINION_SETUP_PY=0 skips it, =1 makes its absence an error, default: run when available.
+setup_py=${PINION_SETUP_PY:-auto}
+if [ "$setup_py" != 0 ] && command -v bwrap >/dev/null && bwrap --unshare-user --ro-bind / / true 2>/dev/null; then
+  echo ">> setup.py sandbox over sdists with unknown or partial requirements"
+  "$bin/crawler" setup-py --state "$state/crawl.sqlite"
+elif [ "$setup_py" = 1 ]; then
+  echo "publish.sh: PINION_SETUP_PY=1 but bwrap cannot create a user namespace here" >&2; exit 1
+else
+  echo ">> setup.py sandbox unavailable (no bwrap or no user namespaces): those sdists stay unknown"
+fi
 
 db="$out/pinion-db-$date.tar.gz"
 echo ">> dbgen build -> $db"

@@ -77,6 +77,9 @@ pub enum FetchError {
     Metadata { filename: String, message: String },
     #[error("GET {url}: unexpected HTTP {status}")]
     Status { url: String, status: u16 },
+    /// Named like an sdist but a `bdist_dumb` archive: recorded as that kind, not a failure.
+    #[error("{filename}: {message}")]
+    BdistDumb { filename: String, message: String },
 }
 
 impl FetchError {
@@ -86,6 +89,7 @@ impl FetchError {
             FetchError::Hash { .. } => "hash",
             FetchError::Archive { .. } => "archive",
             FetchError::Metadata { .. } => "metadata",
+            FetchError::BdistDumb { .. } => "archive",
         }
     }
 }
@@ -156,8 +160,15 @@ impl Fetcher {
         let _permit = self.in_progress.acquire().await.ok();
         if f.kind == "sdist" {
             let bytes = self.download(f).await?;
-            let x = extract::from_sdist(&f.filename, &bytes, &self.opts.limits)
-                .map_err(|e| archive(f, e))?;
+            let x = extract::from_sdist(&f.filename, &bytes, &self.opts.limits).map_err(|e| {
+                match e {
+                    extract::ExtractError::BdistDumb(_) => FetchError::BdistDumb {
+                        filename: f.filename.clone(),
+                        message: e.to_string(),
+                    },
+                    e => archive(f, e),
+                }
+            })?;
             let runs = match &self.opts.setup_py {
                 Some(cfg) if x.dynamic_setup_py => self.run_setup_py(f, bytes, cfg.clone()).await,
                 _ => Vec::new(),

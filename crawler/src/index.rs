@@ -75,7 +75,7 @@ pub enum CoreMetadata {
 }
 
 /// One file listed on a project page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IndexFile {
     pub filename: String,
     /// Absolute, fragment removed.
@@ -109,10 +109,23 @@ impl IndexFile {
                     w.platform_tags.join("."),
                 ]),
             ),
+            Ok(DistFilename::Sdist(s)) if is_bdist_dumb_version(&s.version) => {
+                ("bdist_dumb", s.version, None)
+            }
             Ok(DistFilename::Sdist(s)) => ("sdist", s.version, None),
             Ok(DistFilename::Other) | Err(_) => ("other", other_version(&self.filename), None),
         }
     }
+}
+
+/// `setup.py bdist_dumb` names its archives `{name}-{version}.{platform}.tar.gz`/`.zip`
+/// (`foo-1.0.linux-x86_64.tar.gz`, `foo-1.0.win32.zip`), which parse as sdists whose
+/// version ends with a distutils platform name.
+fn is_bdist_dumb_version(version: &str) -> bool {
+    const PLATFORMS: [&str; 7] = [
+        ".linux-", ".win32", ".win-amd64", ".win-arm64", ".macosx-", ".cygwin-", ".freebsd-",
+    ];
+    PLATFORMS.iter().any(|p| version.contains(p))
 }
 
 /// Best-effort version of eggs/installers (`name-1.0-py2.7.egg`): the second dash field.
@@ -965,5 +978,22 @@ mod tests {
         assert_eq!(parse_timestamp("2000-02-29T23:59:59Z"), Some(951_868_799));
         assert_eq!(parse_timestamp("yesterday"), None);
         assert_eq!(parse_timestamp("2023-13-01"), None);
+    }
+
+    #[test]
+    fn bdist_dumb_names() {
+        let file = |filename: &str| IndexFile {
+            filename: filename.into(),
+            ..IndexFile::default()
+        };
+        for (name, kind) in [
+            ("foo-1.0.linux-x86_64.tar.gz", "bdist_dumb"),
+            ("foo-1.0.win32.zip", "bdist_dumb"),
+            ("foo-1.0.macosx-10.9-x86_64.tar.gz", "bdist_dumb"),
+            ("foo-1.0.tar.gz", "sdist"),
+            ("foo-1.0.linuxthing.tar.gz", "sdist"),
+        ] {
+            assert_eq!(file(name).classify("foo").0, kind, "{name}");
+        }
     }
 }

@@ -4,11 +4,13 @@
 //! reads (`crawler/schema.sql`, documented in `crawler/SCHEMA.md`).
 #![forbid(unsafe_code)]
 
+pub mod coverage;
 pub mod extract;
 pub mod fetch;
 pub mod http;
 pub mod index;
 pub mod merge;
+pub mod setup_py_cmd;
 pub mod state;
 pub mod sync;
 pub mod testindex;

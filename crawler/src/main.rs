@@ -28,6 +28,19 @@ struct Cli {
 enum Command {
     /// Fetch project pages and the metadata of every file not yet in the state.
     Sync(SyncArgs),
+    /// Run the setup.py sandbox over sdists of a state whose requirements are still unknown
+    /// or partial (resumable: files already tried are skipped).
+    SetupPy(SetupPyArgs),
+    /// Share of files with known, partial and unknown requirements, per kind and upload
+    /// year, by source and cause.
+    Coverage {
+        /// The crawl state.
+        #[arg(long)]
+        state: PathBuf,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Combine the states of sharded crawls (`sync --shard I/N`) into one.
     Merge {
         /// The merged state (created if missing).
@@ -109,6 +122,22 @@ struct SyncArgs {
     shard: Option<crawler::merge::Shard>,
 }
 
+#[derive(clap::Args)]
+struct SetupPyArgs {
+    /// The crawl state (must exist).
+    #[arg(long)]
+    state: PathBuf,
+    /// Only these projects (repeatable; normalized names).
+    #[arg(long = "project", value_name = "NAME")]
+    projects: Vec<String>,
+    /// Also retry sdists whose setup.py was already run (or could not be).
+    #[arg(long)]
+    retry: bool,
+    /// Interpreter (repeatable; default: /usr/bin/python3 or $PINION_SETUPPY_PYTHONS).
+    #[arg(long = "setup-py-python", value_name = "PYTHON")]
+    pythons: Vec<PathBuf>,
+}
+
 /// Exit code when the sync finished but some files or project pages failed.
 const EXIT_SOME_FAILED: u8 = 2;
 
@@ -135,6 +164,21 @@ fn main() -> ExitCode {
 fn run() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Sync(args) => sync(args),
+        Command::SetupPy(args) => setup_py(args),
+        Command::Coverage { state, json } => {
+            if !state.exists() {
+                bail!("{} does not exist", state.display());
+            }
+            let state = State::open(&state)?;
+            let cov = crawler::coverage::compute(state.connection())
+                .context("reading the crawl state")?;
+            if json {
+                print(&format!("{}\n", serde_json::to_string_pretty(&cov)?))?;
+            } else {
+                print(&cov.render())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Merge { out, shards } => {
             let shards: Vec<&std::path::Path> = shards.iter().map(PathBuf::as_path).collect();
             crawler::merge::merge(&out, &shards)?;
@@ -240,6 +284,36 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
 
 fn print(text: &str) -> anyhow::Result<()> {
     pinion_pep::output::print(text).context("writing to stdout")
+}
+
+fn setup_py(args: SetupPyArgs) -> anyhow::Result<ExitCode> {
+    if !args.state.exists() {
+        bail!(
+            "{} does not exist\nhint: crawl first with `crawler sync --state {}`",
+            args.state.display(),
+            args.state.display()
+        );
+    }
+    let mut cfg = pinion_setuppy::SandboxConfig::detect()
+        .context("`crawler setup-py` needs the setup.py sandbox")?;
+    if !args.pythons.is_empty() {
+        cfg.pythons = args.pythons.clone();
+    }
+    let mut state = State::open(&args.state)?;
+    let http = Http::new(HttpConfig::default())?;
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let summary = rt.block_on(crawler::setup_py_cmd::run(
+        &mut state,
+        &http,
+        std::sync::Arc::new(cfg),
+        &args.projects,
+        args.retry,
+    ))?;
+    print(&format!(
+        "setup-py: {} sdists tried, {} now known, {} still unknown, {} not run\n",
+        summary.candidates, summary.now_known, summary.still_unknown, summary.not_run
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Project names from a list file: the leading name of each non-comment line, so plain

@@ -1,4 +1,4 @@
-//! The crawl state: a SQLite database laid out exactly as `crawler/schema.sql` (v1) says.
+//! The crawl state: a SQLite database laid out exactly as `crawler/schema.sql` (v2) says.
 //!
 //! Every mutation that must be atomic (a project page diff, one file's metadata with its
 //! requirement rows) runs in one transaction, so a crawler killed at any instant leaves a
@@ -21,7 +21,9 @@ use crate::extract::{Extracted, Sourced};
 use crate::index::IndexFile;
 
 pub const SCHEMA_SQL: &str = include_str!("../schema.sql");
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
+/// The version [`State::open`] migrates from (in place, one transaction).
+const PREVIOUS_SCHEMA_VERSION: &str = "1";
 /// Files that failed this many times are skipped unless `--retry-failed`.
 pub const MAX_ATTEMPTS: i64 = 3;
 
@@ -145,7 +147,9 @@ impl State {
                 .optional()
                 .map_err(|e| self.err(e))?;
             let found = found.unwrap_or_default();
-            if found != SCHEMA_VERSION {
+            if found == PREVIOUS_SCHEMA_VERSION {
+                self.migrate_from_v1()?;
+            } else if found != SCHEMA_VERSION {
                 return Err(StateError::WrongVersion {
                     path: self.path.clone(),
                     found,
@@ -159,6 +163,49 @@ impl State {
         )
         .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// v1 -> v2: new nullable columns, and `files.kind` may be `bdist_dumb` (a CHECK change,
+    /// so the table is rebuilt the way SQLite documents, foreign keys off meanwhile).
+    fn migrate_from_v1(&self) -> Result<()> {
+        let files_ddl = {
+            let start = SCHEMA_SQL
+                .find("CREATE TABLE IF NOT EXISTS files (")
+                .expect("schema.sql defines files");
+            let len = SCHEMA_SQL[start..]
+                .find(") STRICT;")
+                .expect("schema.sql tables are STRICT")
+                + ") STRICT;".len();
+            SCHEMA_SQL[start..start + len].replace(
+                "CREATE TABLE IF NOT EXISTS files (",
+                "CREATE TABLE files_v2 (",
+            )
+        };
+        tracing::info!("migrating crawl state {} from schema v1 to v2", self.path.display());
+        let c = &self.conn;
+        c.pragma_update(None, "foreign_keys", "OFF")
+            .map_err(|e| self.err(e))?;
+        let migrated = c.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE projects ADD COLUMN removed_at INTEGER;
+             ALTER TABLE file_metadata ADD COLUMN unknown_reason TEXT;
+             ALTER TABLE file_metadata ADD COLUMN source_decision TEXT;
+             ALTER TABLE setup_py_runs ADD COLUMN cause TEXT;
+             {files_ddl}
+             INSERT INTO files_v2 SELECT * FROM files;
+             DROP TABLE files;
+             ALTER TABLE files_v2 RENAME TO files;
+             CREATE INDEX files_by_project ON files(project_id);
+             UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';
+             COMMIT;"
+        ));
+        if migrated.is_err() {
+            // Nothing was committed: the state is still a valid v1 state.
+            let _ = c.execute_batch("ROLLBACK");
+        }
+        c.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| self.err(e))?;
+        migrated.map_err(|e| self.err(e))
     }
 
     fn err(&self, e: rusqlite::Error) -> StateError {
@@ -223,7 +270,8 @@ impl State {
         tx.execute(
             "INSERT INTO projects(name, display_name, last_serial, page_fetched_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(name) DO UPDATE SET display_name = excluded.display_name,
-                 last_serial = excluded.last_serial, page_fetched_at = excluded.page_fetched_at",
+                 last_serial = excluded.last_serial, page_fetched_at = excluded.page_fetched_at,
+                 removed_at = NULL",
             params![name, display_name, serial, now],
         )
         .map_err(e)?;
@@ -372,8 +420,9 @@ impl State {
         let src = |s: &Option<Sourced<Vec<String>>>| s.as_ref().map(|s| s.source.as_str());
         tx.prepare_cached(
             "INSERT OR REPLACE INTO file_metadata(file_id, method, metadata_version, name, version, requires_python,
-                provides_extra, requires_dist_source, build_requires_source, setup_requires_source, build_backend, fetched_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                provides_extra, requires_dist_source, build_requires_source, setup_requires_source, build_backend, fetched_at,
+                unknown_reason, source_decision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )
         .and_then(|mut st| st.execute(params![
                 file_id,
@@ -387,7 +436,9 @@ impl State {
                 src(&x.build_requires),
                 src(&x.setup_requires),
                 x.build_backend,
-                now
+                now,
+                x.unknown_reason,
+                x.decision
             ]))
         .map_err(e)?;
         tx.prepare_cached("DELETE FROM requirements WHERE file_id = ?1")
@@ -415,12 +466,40 @@ impl State {
         if !setup_py_runs.is_empty() {
             // Same transaction: a crash never leaves a file marked processed without the
             // setup.py results that were computed for it.
-            pinion_setuppy::record(&tx, file_id, setup_py_runs).map_err(e)?;
+            record_setup_py(&tx, file_id, x.requires_txt.as_ref(), setup_py_runs).map_err(e)?;
         }
         tx.prepare_cached("DELETE FROM file_errors WHERE file_id = ?1")
             .and_then(|mut st| st.execute([file_id]))
             .map_err(e)?;
         tx.commit().map_err(e)
+    }
+
+    /// Records what the file turned out to be (a `bdist_dumb` archive named like an sdist):
+    /// it then carries no metadata and is never fetched again.
+    pub fn set_kind(&self, file_id: i64, kind: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE files SET kind = ?2 WHERE id = ?1",
+                params![file_id, kind],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .execute("DELETE FROM file_errors WHERE file_id = ?1", [file_id])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// A known project whose page now answers 404/410: kept with its files (history), but
+    /// marked so dbgen leaves it out. A later successful page fetch clears the mark.
+    pub fn mark_removed(&self, name: &str, now: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE projects SET removed_at = ?2 WHERE name = ?1 AND removed_at IS NULL",
+                params![name, now],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     pub fn record_failure(&self, file_id: i64, stage: &str, message: &str, now: i64) -> Result<()> {
@@ -433,6 +512,28 @@ impl State {
             )
             .map(drop)
             .map_err(|e| self.err(e))
+    }
+
+    /// Records setup.py runs for a file already in the state (`crawler setup-py`), in one
+    /// transaction; true when its requires_dist is now known.
+    pub fn record_setup_py_runs(
+        &mut self,
+        file_id: i64,
+        runs: &[pinion_setuppy::Run],
+    ) -> Result<bool> {
+        let path = self.path.clone();
+        let e = |e| sql_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        record_setup_py(&tx, file_id, None, runs).map_err(e)?;
+        let known: bool = tx
+            .query_row(
+                "SELECT requires_dist_source IS NOT NULL FROM file_metadata WHERE file_id = ?1",
+                [file_id],
+                |r| r.get(0),
+            )
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(known)
     }
 
     /// Marks the project synced at `serial` when none of its fetchable files lacks metadata.
@@ -553,4 +654,54 @@ fn sql_err(path: &Path, source: rusqlite::Error) -> StateError {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Records setup.py runs (`pinion_setuppy::record`), then the state's own judgement: the
+/// classified cause of each failed run, and — when the run succeeded and an egg-info
+/// `requires.txt` had been set aside — whether they agreed and which one won.
+pub(crate) fn record_setup_py(
+    tx: &Connection,
+    file_id: i64,
+    requires_txt: Option<&(Vec<String>, Vec<String>)>,
+    runs: &[pinion_setuppy::Run],
+) -> rusqlite::Result<()> {
+    pinion_setuppy::record(tx, file_id, runs)?;
+    let mut cause = tx.prepare_cached(
+        "UPDATE setup_py_runs SET cause = ?3 WHERE file_id = ?1 AND python = ?2",
+    )?;
+    for run in runs {
+        if let Err(e) = &run.outcome {
+            cause.execute(params![file_id, run.python, pinion_setuppy::classify_failure(e)])?;
+        }
+    }
+    let merged = pinion_setuppy::merge_runs(runs);
+    let (reason, decision) = match (&merged, requires_txt) {
+        (Some(m), Some((txt, _))) if crate::extract::same_requirements(&m.requires_dist, txt) => (
+            None,
+            Some("setup.py run agrees with requires.txt".to_string()),
+        ),
+        (Some(_), Some(_)) => (
+            None,
+            Some(
+                "setup.py-exec used: requires.txt differs, and setup.py computes its \
+                 requirements from the build environment"
+                    .to_string(),
+            ),
+        ),
+        (Some(_), None) => (None, None),
+        (None, _) => {
+            let causes: Vec<&str> = runs
+                .iter()
+                .filter_map(|r| r.outcome.as_ref().err())
+                .map(pinion_setuppy::classify_failure)
+                .collect();
+            (Some(format!("setup.py run failed: {}", causes.join(", "))), None)
+        }
+    };
+    tx.prepare_cached(
+        "UPDATE file_metadata SET unknown_reason = CASE WHEN requires_dist_source IS NULL THEN ?2 ELSE NULL END,
+             source_decision = coalesce(?3, source_decision) WHERE file_id = ?1",
+    )?
+    .execute(params![file_id, reason, decision])?;
+    Ok(())
 }

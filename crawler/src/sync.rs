@@ -18,7 +18,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::fetch::{FetchOptions, Fetcher, Method};
+use crate::fetch::{FetchError, FetchOptions, Fetcher, Method};
 use crate::http::{Http, HttpError};
 use crate::index::{self, CoreMetadata, IndexError, IndexFile};
 use crate::merge::Shard;
@@ -368,6 +368,7 @@ async fn sync_project(
     };
     if resp.status == StatusCode::NOT_FOUND || resp.status == StatusCode::GONE {
         tracing::warn!("{n}: not on the index ({})", resp.status);
+        ctx.state().mark_removed(n, now())?;
         return Ok(ProjectOutcome::new(n, ProjectStatus::Missing));
     }
     if !resp.status.is_success() {
@@ -445,6 +446,10 @@ async fn sync_project(
                 )?;
                 *out.fetched.entry(got.method).or_default() += 1;
                 out.setup_py_runs += got.setup_py_runs.len() as u64;
+            }
+            Err(FetchError::BdistDumb { message, .. }) => {
+                tracing::info!("{}: {message}", f.filename);
+                ctx.state().set_kind(f.id, "bdist_dumb")?;
             }
             Err(e) => {
                 tracing::warn!("{}: {} failed: {e}", f.filename, e.stage());

@@ -337,3 +337,42 @@ fn metadata_2_4_pkg_info_wins() {
         Some((">=3.9", Source::PkgInfo))
     );
 }
+
+/// sqlalchemy 2.0.7 (minimal reproduction, SOURCES.md): `aiomysql = %(asyncio)s\n aiomysql`
+/// in setup.cfg expands as setuptools' configparser does, giving what PyPI's wheel says.
+#[test]
+fn sqlalchemy_setup_cfg_interpolation() {
+    let e = sdist("SQLAlchemy-2.0.7-minimal.tar.gz");
+    let (reqs, source) = dist(&e);
+    assert_eq!(source, Source::SetupCfg);
+    assert!(reqs.iter().all(|r| !r.contains("%(")), "{reqs:?}");
+    for want in [
+        "greenlet!=0.4.17; extra == \"aiomysql\"",
+        "aiomysql; extra == \"aiomysql\"",
+        "greenlet!=0.4.17; extra == \"postgresql_asyncpg\"",
+        "typing_extensions!=3.10.0.1; extra == \"aiosqlite\"",
+    ] {
+        assert!(reqs.contains(&want.to_string()), "{want} not in {reqs:?}");
+    }
+    // Exactly what the sdist's own requires.txt (written by setuptools) lists for it.
+    let aiomysql: Vec<&String> = reqs
+        .iter()
+        .filter(|r| r.ends_with("extra == \"aiomysql\""))
+        .collect();
+    assert_eq!(aiomysql.len(), 2, "{aiomysql:?}");
+    assert_eq!(e.unknown_reason, None);
+}
+
+/// matplotlib 3.6.1 (minimal reproduction): requires.txt ships `setuptools_scm>=7`, but
+/// setup.py adds it only when `.git` exists. requires.txt is not trusted; the requirements
+/// stay unknown for the sandbox to decide, with the reason recorded.
+#[test]
+fn matplotlib_requires_txt_not_trusted() {
+    let e = sdist("matplotlib-3.6.1-minimal.tar.gz");
+    assert_eq!(e.requires_dist, None);
+    assert!(e.dynamic_setup_py);
+    let why = e.unknown_reason.as_deref().unwrap_or("");
+    assert!(why.contains("build environment") && why.contains(".exists()"), "{why}");
+    let (txt, _) = e.requires_txt.as_ref().expect("requires.txt set aside");
+    assert!(txt.contains(&"setuptools_scm>=7".to_string()));
+}

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod archive;
+mod cause;
 mod db;
 mod merge;
 mod sandbox;
@@ -25,6 +26,7 @@ use std::sync::mpsc;
 
 use serde::{Deserialize, Serialize};
 
+pub use cause::classify_failure;
 pub use db::record;
 pub use merge::{Merged, merge_runs};
 

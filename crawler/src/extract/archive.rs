@@ -24,6 +24,12 @@ const CANDIDATE_NAMES: [&str; 5] = [
 ];
 /// Kept candidate bytes are bounded by this many maximal members.
 const KEPT_BUDGET_MEMBERS: u64 = 16;
+/// Small text files that setup.cfg `file:` directives may name (`requirements.txt`,
+/// `requirements/base.in`) are kept up to this size each...
+const SIDE_FILE_MAX: u64 = 64 * 1024;
+/// ...and this much in total; beyond it they are listed in `Members::paths` but not kept.
+const SIDE_FILE_BUDGET: u64 = 2 * 1024 * 1024;
+const SIDE_FILE_EXTENSIONS: [&str; 3] = [".txt", ".in", ".pip"];
 
 /// The metadata-relevant part of an sdist.
 #[derive(Debug, Default)]
@@ -35,6 +41,9 @@ pub(crate) struct Members {
     pub files: BTreeMap<String, Vec<u8>>,
     /// Every `*.egg-info` directory seen (normalized path, no trailing slash).
     pub egg_info_dirs: BTreeSet<String>,
+    /// Every regular file (and hard link) of the archive, normalized, so a file that was
+    /// not kept can be told from one that does not exist.
+    pub paths: BTreeSet<String>,
 }
 
 impl Members {
@@ -89,6 +98,7 @@ struct Collector<'l> {
     members: Members,
     count: usize,
     kept_bytes: u64,
+    side_bytes: u64,
     /// Hard-linked candidates: (path, link target), resolved once all data is read.
     links: Vec<(String, String)>,
     /// First component shared by every member so far; `None` once they disagree or a file
@@ -103,6 +113,7 @@ impl<'l> Collector<'l> {
             members: Members::default(),
             count: 0,
             kept_bytes: 0,
+            side_bytes: 0,
             links: Vec::new(),
             common_top: Some(None),
         }
@@ -143,10 +154,21 @@ impl<'l> Collector<'l> {
         {
             self.members.egg_info_dirs.insert(comps[..=i].join("/"));
         }
-        let wanted = is_file
-            && comps.len() <= MAX_CANDIDATE_DEPTH
-            && CANDIDATE_NAMES.contains(comps.last().unwrap_or(&""));
-        if !wanted {
+        if is_file {
+            self.members.paths.insert(path.clone());
+        }
+        let base = comps.last().copied().unwrap_or("");
+        let shallow = is_file && comps.len() <= MAX_CANDIDATE_DEPTH;
+        if shallow
+            && !CANDIDATE_NAMES.contains(&base)
+            && SIDE_FILE_EXTENSIONS.iter().any(|e| base.ends_with(e))
+            && size <= SIDE_FILE_MAX
+            && self.side_bytes + size <= SIDE_FILE_BUDGET
+        {
+            self.side_bytes += size;
+            return Ok(Some(path));
+        }
+        if !(shallow && CANDIDATE_NAMES.contains(&base)) {
             return Ok(None);
         }
         if size > self.limits.max_member_bytes {
@@ -290,6 +312,10 @@ fn read_tar<R: Read>(reader: R, limits: &Limits) -> Result<Members, ExtractError
             continue;
         }
         let size = entry.header().size().map_err(|e| map_err(e, &raw))?;
+        if kind.is_symlink() {
+            // A `file:` directive naming it would read its target: it exists, unread.
+            collector.members.paths.insert(normalize(&raw));
+        }
         let Some(path) = collector.see(&raw, kind.is_file(), size)? else {
             continue;
         };

@@ -104,6 +104,25 @@ pub struct Extracted {
     /// setup.py exists and after every static source `requires_dist` or `setup_requires` is
     /// still unknown: only running setup.py can tell.
     pub dynamic_setup_py: bool,
+    /// Why `requires_dist` is unknown (`None` when it is known).
+    pub unknown_reason: Option<String>,
+    /// When two sources disagreed: which one won and why.
+    pub decision: Option<String>,
+    /// `*.egg-info/requires.txt` (requirements, extras) set aside because setup.py computes
+    /// its requirements from the build environment; a setup.py run is compared with it.
+    pub requires_txt: Option<(Vec<String>, Vec<String>)>,
+}
+
+/// True when two requirement lists say the same, compared as sets of canonical PEP 508
+/// strings (requires.txt and setup.py spell and order the same requirements differently).
+/// Strings that do not parse are compared as written.
+pub fn same_requirements(a: &[String], b: &[String]) -> bool {
+    let canon = |v: &[String]| {
+        v.iter()
+            .map(|r| pinion_pep::canonical_requirement(r).unwrap_or_else(|_| r.trim().to_string()))
+            .collect::<std::collections::BTreeSet<String>>()
+    };
+    canon(a) == canon(b)
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -120,6 +139,10 @@ pub enum ExtractError {
     UnsafePath(String),
     #[error("no metadata found: {0}")]
     NoMetadata(String),
+    /// A built distribution (`setup.py bdist_dumb`: an installed tree, `.../site-packages/...`)
+    /// uploaded under an sdist-like name.
+    #[error("not an sdist but a bdist_dumb archive (installed files under {0:?})")]
+    BdistDumb(String),
     #[error("{member}: malformed metadata at line {line}: {msg}")]
     BadMetadata {
         member: String,

@@ -1,25 +1,57 @@
 //! Combines an sdist's metadata sources. Each field takes the first source that states it:
 //! PKG-INFO (Metadata-Version >= 2.2, field not `Dynamic`), pyproject.toml, older PKG-INFO
-//! from backends that only write static metadata (poetry-core, flit, hatchling, pdm),
-//! setup.cfg, `*.egg-info/requires.txt`, older PKG-INFO (Requires-Python only), static setup.py.
+//! from backends that only write static metadata ([`STATIC_METADATA_BACKENDS`]), setup.cfg,
+//! `*.egg-info/requires.txt` (unless setup.py computes its requirements from the build
+//! environment: see [`RequiresTxt`]), older PKG-INFO (Requires-Python only), static setup.py.
 
 use super::archive::Members;
 use super::core_metadata::{self, CoreMetadata};
+use super::setup_cfg::FileRead;
 use super::setup_py::{self, SetupPy};
 use super::{ExtractError, Extracted, Source, Sourced, pyproject, setup_cfg};
 
 /// PEP 517's fallback build requirements for projects without `[build-system]`.
 const DEFAULT_BUILD_REQUIRES: &str = "setuptools>=40.8.0";
 
-/// Build backends that write PKG-INFO from static configuration only, so even before
-/// Metadata-Version 2.2 their PKG-INFO says what every wheel built from the sdist will say.
-const STATIC_METADATA_BACKENDS: [&str; 5] = [
+/// Build backends whose PKG-INFO is generated from static configuration only, so even
+/// before Metadata-Version 2.2 (which most of them do not write yet) it says what every wheel
+/// built from the sdist will say — as long as pyproject.toml does not declare the
+/// dependencies `dynamic` (then a plugin may compute them; Poetry excepted, see below).
+/// Why each one is here (crawler/SCHEMA.md repeats this):
+/// - `poetry.core.masonry.api`, `poetry.masonry.api` (Poetry < 1.1 shipped the backend in
+///   poetry itself): dependencies come from `[tool.poetry.dependencies]`/`[project]` only;
+///   Poetry runs no project code. Poetry 2 lists `dependencies` as dynamic when it fills
+///   them from `[tool.poetry]`, which is still static, so the `dynamic` rule does not apply.
+/// - `flit_core.buildapi`, `flit.buildapi` (old flit, delegating to flit_core): flit only
+///   allows `version` and `description` to be dynamic.
+/// - `hatchling.build`: build hooks cannot change dependencies; metadata hooks can only
+///   fill fields listed as `dynamic`.
+/// - `pdm.backend`, `pdm.pep517.api` (its predecessor): metadata from `[project]`.
+/// - `maturin`: metadata from `[project]` or Cargo.toml, no Python code runs.
+/// - `mesonpy`, `scikit_build_core.build`: metadata from `[project]`; scikit-build-core's
+///   metadata providers only fill `dynamic` fields.
+/// - `uv_build`: static `[project]` only.
+const STATIC_METADATA_BACKENDS: [&str; 11] = [
     "poetry.core.masonry.api",
+    "poetry.masonry.api",
     "flit_core.buildapi",
+    "flit.buildapi",
     "hatchling.build",
     "pdm.backend",
     "pdm.pep517.api",
+    "maturin",
+    "mesonpy",
+    "scikit_build_core.build",
+    "uv_build",
 ];
+
+/// Poetry fills `[project] dependencies` from `[tool.poetry]` when they are `dynamic`.
+fn dynamic_is_static(backend: &str) -> bool {
+    backend.starts_with("poetry.")
+}
+
+/// Largest file a setup.cfg `file:` directive may read.
+const MAX_DIRECTIVE_FILE: usize = 64 * 1024;
 
 fn text<'a>(bytes: &'a [u8], member: &str) -> Result<&'a str, ExtractError> {
     std::str::from_utf8(bytes).map_err(|_| ExtractError::NotUtf8 {
@@ -86,6 +118,9 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
     .iter()
     .all(Option::is_none)
     {
+        if let Some(installed) = m.paths.iter().find(|p| is_installed_tree(p)) {
+            return Err(ExtractError::BdistDumb(installed.clone()));
+        }
         return Err(ExtractError::NoMetadata(format!(
             "sdist has no PKG-INFO, pyproject.toml, setup.cfg or setup.py in its top directory {top:?}"
         )));
@@ -162,12 +197,15 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
     }
 
     // 2b. Older PKG-INFO written by a backend without dynamic metadata.
+    let deps_dynamic = pyproject
+        .as_ref()
+        .and_then(|p| p.project.as_ref())
+        .is_some_and(|p| p.requires_dist.is_none());
     if let Some(pkg) = &pkg
         && out.requires_dist.is_none()
-        && out
-            .build_backend
-            .as_deref()
-            .is_some_and(|b| STATIC_METADATA_BACKENDS.contains(&b))
+        && let Some(backend) = out.build_backend.as_deref()
+        && STATIC_METADATA_BACKENDS.contains(&backend)
+        && (!deps_dynamic || dynamic_is_static(backend))
     {
         set(
             &mut out.requires_dist,
@@ -178,11 +216,12 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
     }
 
     // 3. setup.cfg: a file setuptools itself could not read is skipped, not fatal.
+    let read = |rel: &str| directive_file(m, rel);
     let cfg = match setup_cfg_bytes
         .map(|b| text(b, &format!("{top}setup.cfg")))
         .transpose()?
     {
-        Some(t) => setup_cfg::parse(t)
+        Some(t) => setup_cfg::parse(t, &read)
             .inspect_err(|e| tracing::debug!("{top}setup.cfg is not readable, ignoring it: {e}"))
             .ok(),
         None => None,
@@ -193,6 +232,9 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
         {
             set(&mut out.requires_dist, Some(reqs), Source::SetupCfg);
             extras = Some(names);
+        }
+        if out.requires_dist.is_none() {
+            out.unknown_reason = cfg.unknown_reason();
         }
         match &cfg.setup_requires {
             setup_cfg::Field::Value(v) => {
@@ -212,15 +254,63 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
         out.version = out.version.take().or_else(|| cfg.version.clone());
     }
 
-    // 4. egg-info requires.txt, then Requires-Python from PKG-INFO of any version.
+    // setup.py, read statically (parsed at most once, only when a field is still open).
+    let need_setup_py = out.requires_dist.is_none()
+        || out.setup_requires.is_none()
+        || out.requires_python.is_none();
+    let setup: Option<(SetupPy, String)> = match setup_py_bytes {
+        Some(b) if need_setup_py => {
+            // Python source may declare another encoding; requirement strings are ASCII.
+            let source = String::from_utf8_lossy(b).into_owned();
+            let setup = setup_py::analyze(&source);
+            if let SetupPy::Unreadable(why) = &setup {
+                tracing::debug!("{top}setup.py is not static: {why}");
+            }
+            Some((setup, source))
+        }
+        _ => None,
+    };
+
+    // 4. egg-info requires.txt: what `setup.py egg_info` wrote on the machine that made the
+    // sdist. It is what setuptools computes here too unless setup.py's requirements depend
+    // on the build environment; then only running setup.py can tell.
     if out.requires_dist.is_none()
         && let Some(dir) = pick_egg_info(m, out.name.as_deref())
     {
         let member = format!("{dir}/requires.txt");
         if let Some(b) = m.files.get(&member) {
             let (reqs, names) = super::egg_info::parse_requires_txt(text(b, &member)?);
-            set(&mut out.requires_dist, Some(reqs), Source::EggInfo);
-            extras = Some(names);
+            match setup.as_ref().map(|(s, src)| RequiresTxt::judge(s, src)) {
+                None | Some(RequiresTxt::Trusted) => {
+                    set(&mut out.requires_dist, Some(reqs), Source::EggInfo);
+                    extras = Some(names);
+                }
+                Some(RequiresTxt::Static(static_reqs, static_names)) => {
+                    if super::same_requirements(&reqs, &static_reqs) {
+                        set(&mut out.requires_dist, Some(reqs), Source::EggInfo);
+                        extras = Some(names);
+                    } else {
+                        out.decision = Some(
+                            "requires.txt differs from the literal setup() arguments; \
+                             setup.py-static used (setuptools rewrites requires.txt from them)"
+                                .into(),
+                        );
+                        set(
+                            &mut out.requires_dist,
+                            Some(static_reqs),
+                            Source::SetupPyStatic,
+                        );
+                        extras = Some(static_names);
+                    }
+                }
+                Some(RequiresTxt::Environment(why)) => {
+                    out.unknown_reason = Some(format!(
+                        "setup.py computes its requirements depending on the build environment \
+                         ({why}); requires.txt not trusted"
+                    ));
+                    out.requires_txt = Some((reqs, names));
+                }
+            }
         }
     }
     set(
@@ -230,36 +320,85 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
     );
 
     // 5. setup.py, read statically.
-    if let Some(b) = setup_py_bytes {
+    if let Some((setup, _)) = &setup {
         if out.requires_dist.is_none()
-            || out.setup_requires.is_none()
-            || out.requires_python.is_none()
+            && out.requires_txt.is_none()
+            && let Some((reqs, names)) = setup.requires_dist()
         {
-            // Python source may declare another encoding; requirement strings are ASCII.
-            let setup = setup_py::analyze(&String::from_utf8_lossy(b));
-            if let SetupPy::Unreadable(why) = &setup {
-                tracing::debug!("{top}setup.py is not static: {why}");
-            }
-            if out.requires_dist.is_none()
-                && let Some((reqs, names)) = setup.requires_dist()
-            {
-                set(&mut out.requires_dist, Some(reqs), Source::SetupPyStatic);
-                extras = Some(names);
-            }
-            set(
-                &mut out.setup_requires,
-                setup.setup_requires(),
-                Source::SetupPyStatic,
-            );
-            set(
-                &mut out.requires_python,
-                setup.python_requires(),
-                Source::SetupPyStatic,
-            );
+            set(&mut out.requires_dist, Some(reqs), Source::SetupPyStatic);
+            extras = Some(names);
         }
+        set(
+            &mut out.setup_requires,
+            setup.setup_requires(),
+            Source::SetupPyStatic,
+        );
+        set(
+            &mut out.requires_python,
+            setup.python_requires(),
+            Source::SetupPyStatic,
+        );
+        if out.requires_dist.is_none() && out.unknown_reason.is_none() {
+            out.unknown_reason = Some(match setup {
+                SetupPy::Unreadable(why) => format!("setup.py is not static: {why}"),
+                SetupPy::Call { .. } => "setup.py computes its requirements".into(),
+            });
+        }
+    }
+    if setup_py_bytes.is_some() {
         out.dynamic_setup_py = out.requires_dist.is_none() || out.setup_requires.is_none();
+    }
+    if out.requires_dist.is_none() && out.unknown_reason.is_none() {
+        out.unknown_reason = Some("no static source states the requirements".into());
     }
 
     out.provides_extra = extras.unwrap_or_default();
     Ok(out)
+}
+
+/// How far `*.egg-info/requires.txt` can be trusted, given setup.py.
+enum RequiresTxt {
+    /// setup.py's requirement arguments are not literal but nothing in setup.py tests the
+    /// build environment, so running it here gives what it gave when the sdist was made.
+    Trusted,
+    /// setup.py passes literal lists: compare them with requires.txt.
+    Static(Vec<String>, Vec<String>),
+    /// setup.py tests the build environment (Python version, platform, environment
+    /// variables, files such as `.git`): requires.txt reflects the sdist author's machine.
+    Environment(String),
+}
+
+impl RequiresTxt {
+    fn judge(setup: &SetupPy, source: &str) -> RequiresTxt {
+        if let Some((reqs, names)) = setup.requires_dist() {
+            return RequiresTxt::Static(reqs, names);
+        }
+        match setup_py::environment_condition(source) {
+            Some(why) => RequiresTxt::Environment(why),
+            None => RequiresTxt::Trusted,
+        }
+    }
+}
+
+/// A file named by a setup.cfg `file:` directive, relative to the sdist's top directory.
+fn directive_file(m: &Members, rel: &str) -> FileRead {
+    let path = format!("{}{rel}", m.top);
+    match m.files.get(&path) {
+        Some(b) if b.len() <= MAX_DIRECTIVE_FILE => FileRead::Found(b.clone()),
+        Some(b) => FileRead::Unreadable(format!(
+            "{} bytes, more than the {MAX_DIRECTIVE_FILE} read",
+            b.len()
+        )),
+        None if m.paths.contains(&path) => {
+            FileRead::Unreadable("present in the archive but not read (see Limits)".into())
+        }
+        None => FileRead::Missing,
+    }
+}
+
+/// A path of an installed tree, as `setup.py bdist_dumb` archives it
+/// (`usr/lib/python3.9/site-packages/pkg/__init__.py`, `Lib/site-packages/...` on Windows).
+fn is_installed_tree(path: &str) -> bool {
+    path.split('/')
+        .any(|c| c == "site-packages" || c == "dist-packages")
 }

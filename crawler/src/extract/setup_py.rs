@@ -401,6 +401,120 @@ impl Resolver<'_> {
     }
 }
 
+/// Dotted names whose value depends on the machine that runs setup.py.
+const ENVIRONMENT_NAMES: [&str; 11] = [
+    "sys.version_info",
+    "sys.version",
+    "sys.platform",
+    "sys.implementation",
+    "sys.maxsize",
+    "os.name",
+    "os.environ",
+    "os.getenv",
+    "version_info",
+    "environ",
+    "getenv",
+];
+/// Methods/functions that look at the file system (`Path(".git").exists()`).
+const FILE_TESTS: [&str; 6] = ["exists", "isfile", "isdir", "is_file", "is_dir", "lexists"];
+
+/// The first condition (`if`, `elif`, `while`, `x if c else y`) in setup.py that tests the
+/// build environment — Python version, platform, environment variables, the presence of
+/// files — described for the crawl state; `None` when there is none (or the file does not
+/// parse). Cheap: one parse and walk, only done when requires.txt must be judged.
+pub(crate) fn environment_condition(source: &str) -> Option<String> {
+    if source.len() > MAX_SOURCE {
+        return Some(format!("setup.py is larger than {MAX_SOURCE} bytes"));
+    }
+    let owned = source.to_string();
+    std::thread::Builder::new()
+        .name("setup.py-env".into())
+        .stack_size(STACK)
+        .spawn(move || {
+            let parsed = ruff_python_parser::parse_unchecked_source(&owned, PySourceType::Python);
+            let mut finder = EnvFinder::default();
+            finder.visit_body(parsed.suite());
+            finder.found
+        })
+        .ok()?
+        .join()
+        .unwrap_or_else(|_| Some("the Python parser panicked".into()))
+}
+
+#[derive(Default)]
+struct EnvFinder {
+    found: Option<String>,
+}
+
+/// `a.b.c` for a chain of names and attributes.
+fn dotted(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => Some(format!("{}.{}", dotted(&a.value)?, a.attr.as_str())),
+        _ => None,
+    }
+}
+
+/// Whether a condition mentions the environment, and how.
+fn environment_in(test: &Expr) -> Option<String> {
+    struct Walk(Option<String>);
+    impl<'a> Visitor<'a> for Walk {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.0.is_some() {
+                return;
+            }
+            if let Some(name) = dotted(expr)
+                && (ENVIRONMENT_NAMES.contains(&name.as_str()) || name.starts_with("platform."))
+            {
+                self.0 = Some(name);
+                return;
+            }
+            if let Expr::Call(call) = expr
+                && let Expr::Attribute(a) = call.func.as_ref()
+                && FILE_TESTS.contains(&a.attr.as_str())
+            {
+                self.0 = Some(format!(".{}()", a.attr.as_str()));
+                return;
+            }
+            stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || visitor::walk_expr(self, expr));
+        }
+    }
+    let mut walk = Walk(None);
+    walk.visit_expr(test);
+    walk.0.map(|what| format!("a condition tests {what}"))
+}
+
+impl<'a> Visitor<'a> for EnvFinder {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.found.is_some() {
+            return;
+        }
+        match stmt {
+            Stmt::If(s) => {
+                self.found = environment_in(&s.test).or_else(|| {
+                    s.elif_else_clauses
+                        .iter()
+                        .filter_map(|c| c.test.as_ref())
+                        .find_map(environment_in)
+                });
+            }
+            Stmt::While(s) => self.found = environment_in(&s.test),
+            _ => {}
+        }
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || visitor::walk_stmt(self, stmt));
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.found.is_some() {
+            return;
+        }
+        if let Expr::If(e) = expr {
+            self.found = environment_in(&e.test);
+        }
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || visitor::walk_expr(self, expr));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,5 +637,31 @@ mod tests {
         assert!(matches!(analyze(&src), SetupPy::Call { .. }));
         let src = format!("x = a{}\nsetup()\n", ".b".repeat(MAX_SOURCE / 2 - 20));
         assert!(matches!(analyze(&src), SetupPy::Call { .. }));
+    }
+
+    #[test]
+    fn environment_conditions() {
+        // matplotlib 3.6.1's setup.py (tests/fixtures/pypi/SOURCES.md), abridged.
+        let matplotlib = "setup(install_requires=['numpy>=1.19'] + (\n    ['setuptools_scm>=7'] if (\n        Path(__file__).with_name('.git').exists() and\n        os.environ.get('CIBUILDWHEEL', '0') != '1'\n    ) else []\n))\n";
+        assert_eq!(
+            environment_condition(matplotlib).as_deref(),
+            Some("a condition tests .exists()")
+        );
+        for (src, what) in [
+            ("if sys.version_info < (3,):\n    reqs = ['a']\n", "sys.version_info"),
+            ("if x:\n    pass\nelif platform.system() == 'Windows':\n    pass\n", "platform.system"),
+            ("r = ['a'] if os.environ.get('X') else []\n", "os.environ"),
+            ("if os.path.isfile('requirements.txt'):\n    pass\n", ".isfile()"),
+        ] {
+            let got = environment_condition(src).unwrap_or_default();
+            assert!(got.contains(what), "{src}: {got}");
+        }
+        for src in [
+            "setup(install_requires=open('requirements.txt').read().splitlines())\n",
+            "if __name__ == '__main__':\n    setup(install_requires=reqs())\n",
+            "x = sys.version_info\n",
+        ] {
+            assert_eq!(environment_condition(src), None, "{src}");
+        }
     }
 }
