@@ -111,8 +111,8 @@ fn check_shard(shard: &Path) -> Result<(), MergeError> {
 
 const MERGE_SQL: &str = "
 BEGIN;
-INSERT OR IGNORE INTO projects(name, display_name, last_serial, synced_serial, page_fetched_at)
-    SELECT name, display_name, last_serial, synced_serial, page_fetched_at FROM s.projects ORDER BY name;
+INSERT OR IGNORE INTO projects(name, display_name, last_serial, synced_serial, page_fetched_at, removed_at)
+    SELECT name, display_name, last_serial, synced_serial, page_fetched_at, removed_at FROM s.projects ORDER BY name;
 INSERT OR IGNORE INTO files(project_id, filename, url, version, kind, sha256, size, upload_time, requires_python,
         yanked, yanked_reason, python_tags, abi_tags, platform_tags)
     SELECT p.id, f.filename, f.url, f.version, f.kind, f.sha256, f.size, f.upload_time, f.requires_python,
@@ -122,9 +122,11 @@ INSERT OR IGNORE INTO files(project_id, filename, url, version, kind, sha256, si
 CREATE TEMP TABLE file_map AS
     SELECT sf.id AS old, mf.id AS new FROM s.files sf JOIN main.files mf ON mf.filename = sf.filename;
 INSERT OR IGNORE INTO file_metadata(file_id, method, metadata_version, name, version, requires_python, provides_extra,
-        requires_dist_source, build_requires_source, setup_requires_source, build_backend, fetched_at)
+        requires_dist_source, build_requires_source, setup_requires_source, build_backend, fetched_at,
+        unknown_reason, source_decision)
     SELECT m.new, x.method, x.metadata_version, x.name, x.version, x.requires_python, x.provides_extra,
-        x.requires_dist_source, x.build_requires_source, x.setup_requires_source, x.build_backend, x.fetched_at
+        x.requires_dist_source, x.build_requires_source, x.setup_requires_source, x.build_backend, x.fetched_at,
+        x.unknown_reason, x.source_decision
     FROM s.file_metadata x JOIN file_map m ON m.old = x.file_id ORDER BY m.new;
 INSERT OR IGNORE INTO requirements(file_id, kind, position, raw, canonical, error)
     SELECT m.new, r.kind, r.position, r.raw, r.canonical, r.error
@@ -135,9 +137,9 @@ INSERT OR IGNORE INTO file_errors(file_id, stage, message, attempts, last_attemp
     FROM s.file_errors e JOIN file_map m ON m.old = e.file_id
     WHERE m.new NOT IN (SELECT file_id FROM main.file_metadata) ORDER BY m.new;
 INSERT OR IGNORE INTO setup_py_runs(file_id, python, status, install_requires, setup_requires, extras_require,
-        python_requires, error, stderr_tail, ran_at)
+        python_requires, error, stderr_tail, ran_at, cause)
     SELECT m.new, r.python, r.status, r.install_requires, r.setup_requires, r.extras_require,
-        r.python_requires, r.error, r.stderr_tail, r.ran_at
+        r.python_requires, r.error, r.stderr_tail, r.ran_at, r.cause
     FROM s.setup_py_runs r JOIN file_map m ON m.old = r.file_id ORDER BY m.new, r.python;
 INSERT INTO meta(key, value) SELECT key, value FROM s.meta WHERE key IN ('index_url')
     ON CONFLICT(key) DO NOTHING;

@@ -167,6 +167,19 @@ async fn sharded_crawls_merge_into_the_full_crawl() {
         .collect();
     assert_eq!(sizes.iter().sum::<i64>(), 12, "{sizes:?}");
     assert!(sizes.iter().all(|&n| n < 12), "{sizes:?}");
+    // The schema v2 columns this crawl leaves NULL, filled the same way in every state (keyed
+    // by names, not ids), so that the merge must carry them. Before: merge dropped them.
+    for s in shards.iter().map(std::path::Path::new).chain([full.as_path()]) {
+        db(s).execute_batch(
+            "UPDATE projects SET removed_at = length(name);
+             UPDATE file_metadata SET
+                 unknown_reason = (SELECT 'reason ' || filename FROM files WHERE id = file_id),
+                 source_decision = (SELECT 'decision ' || filename FROM files WHERE id = file_id);
+             INSERT INTO setup_py_runs(file_id, python, status, ran_at, cause)
+                 SELECT id, '3.12', 'error', 1, 'cause ' || filename FROM files WHERE kind = 'sdist';",
+        )
+        .unwrap();
+    }
     let merged = dir.path().join("merged.sqlite");
     let mut m = vec![
         "merge".to_string(),
@@ -185,8 +198,16 @@ async fn sharded_crawls_merge_into_the_full_crawl() {
         let c = db(p);
         let mut rows = strings(
             &c,
-            "SELECT p.name || ' ' || coalesce(p.synced_serial, 'null') FROM projects p ORDER BY 1",
+            "SELECT p.name || ' ' || coalesce(p.synced_serial, 'null') || ' ' || p.removed_at FROM projects p ORDER BY 1",
         );
+        rows.extend(strings(
+            &c,
+            "SELECT m.unknown_reason || ' ' || m.source_decision FROM file_metadata m ORDER BY 1",
+        ));
+        rows.extend(strings(
+            &c,
+            "SELECT r.python || ' ' || r.cause FROM setup_py_runs r ORDER BY 1",
+        ));
         rows.extend(strings(
             &c,
             "SELECT f.filename || ' ' || f.kind || ' ' || hex(f.sha256) FROM files f ORDER BY 1",
