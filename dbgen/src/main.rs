@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use pinion_pep::output;
 use resolver::db::Database;
 
 #[derive(Parser)]
@@ -79,11 +80,11 @@ fn run(cli: Cli) -> Result<()> {
                 .transpose()?;
             let built = dbgen::build(&state, created_at)
                 .with_context(|| format!("building from {}", state.display()))?;
-            write_replacing(&out, &built.tarball)
-                .with_context(|| format!("writing {}", out.display()))?;
+            // Replaced whole (temporary file renamed): a resolver that has the old raw
+            // database memory-mapped keeps reading the old file instead of dying of SIGBUS.
+            output::write_atomic(&out, &built.tarball)?;
             if let Some(raw) = raw_out {
-                write_replacing(&raw, &built.db)
-                    .with_context(|| format!("writing {}", raw.display()))?;
+                output::write_atomic(&raw, &built.db)?;
             }
             let (l, w) = (&built.load, &built.write);
             tracing::info!(?l, ?w, "build stats");
@@ -154,28 +155,4 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Writes `bytes` to a temporary file beside `path` and renames it over `path`. A resolver that
-/// has the old raw database memory-mapped keeps reading the old file (rewriting it in place
-/// killed such readers with SIGBUS), and a failed write leaves the old file whole.
-fn write_replacing(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -3,12 +3,13 @@
 #![forbid(unsafe_code)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Parser, ValueEnum};
 
+use pinion_pep::output;
 use resolver::db::{Database, DbError};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
@@ -140,14 +141,11 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Format::Nix => resolver::lock::to_nix(&outcome.lock),
     };
     match &cli.output {
-        Some(path) => write_atomically(path, text.as_bytes())
-            .with_context(|| format!("writing `{}`", path.display()))?,
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
         None => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    // The reader went away (`| head`): nothing to report, like a C tool killed
-                    // by SIGPIPE.
+            if let Err(e) = output::print(&text) {
+                if output::is_broken_pipe(&e) {
+                    // The reader went away (`| head`): nothing to report.
                     return Ok(Exit::BrokenPipe);
                 }
                 return Err(anyhow::Error::new(e).context("writing the lock to stdout"));
@@ -167,31 +165,6 @@ enum Exit {
     BrokenPipe,
 }
 
-/// Status of a process killed by SIGPIPE as shells report it (128 + 13).
-const EXIT_BROKEN_PIPE: u8 = 141;
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a reader never
-/// sees half a lock, and a failed write leaves the old one in place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -202,7 +175,7 @@ fn main() -> ExitCode {
         .init();
     match run(Cli::parse()) {
         Ok(Exit::Done) => ExitCode::SUCCESS,
-        Ok(Exit::BrokenPipe) => ExitCode::from(EXIT_BROKEN_PIPE),
+        Ok(Exit::BrokenPipe) => ExitCode::from(output::EXIT_BROKEN_PIPE),
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::FAILURE
