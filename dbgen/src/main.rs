@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use pinion_pep::output::write_atomic;
+use pinion_pep::output;
 use resolver::db::Database;
 
 #[derive(Parser)]
@@ -96,7 +96,7 @@ fn write_shards(dir: &Path, shards: &[Vec<u8>]) -> Result<()> {
         }
     }
     for (i, bytes) in (0u32..).zip(shards) {
-        write_atomic(&dir.join(resolver::db::layout::shard_file_name(i)), bytes)?;
+        output::write_atomic(&dir.join(resolver::db::layout::shard_file_name(i)), bytes)?;
     }
     Ok(())
 }
@@ -121,12 +121,11 @@ fn run(cli: Cli) -> Result<()> {
             let built = dbgen::build(&state, created_at, shards)
                 .with_context(|| format!("building from {}", state.display()))?;
             write_shards(&shards_out, &built.shards)?;
-            // Replaced whole, never rewritten in place: a resolver that has the old raw
-            // database memory-mapped keeps reading the old file (in-place rewrites killed
-            // such readers with SIGBUS).
-            write_atomic(&out, &built.tarball)?;
+            // Replaced whole (temporary file renamed): a resolver that has the old raw
+            // database memory-mapped keeps reading the old file instead of dying of SIGBUS.
+            output::write_atomic(&out, &built.tarball)?;
             if let Some(raw) = raw_out {
-                write_atomic(&raw, &built.db)?;
+                output::write_atomic(&raw, &built.db)?;
             }
             let (l, w) = (&built.load, &built.write);
             tracing::info!(?l, ?w, "build stats");

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
-use pinion_pep::output::{self, write_atomic};
+use pinion_pep::output;
 use resolver::db::{Database, DbError, ShardSet, layout};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
@@ -177,7 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                 shard_names(&absent)
             );
         };
-        write_atomic(path, need_json(&db, &need).as_bytes())?;
+        output::write_atomic(path, need_json(&db, &need).as_bytes())?;
         return Ok(Exit::Done);
     }
     let index = match cli.db_sha256 {
@@ -208,7 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
     let absent = index.missing_shards();
     if let Some(path) = &cli.need_shards {
-        write_atomic(path, need_json(&db, &need).as_bytes())?;
+        output::write_atomic(path, need_json(&db, &need).as_bytes())?;
         if !absent.is_empty() {
             return Ok(Exit::Done);
         }
@@ -223,12 +223,11 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Format::Nix => resolver::lock::to_nix(&outcome.lock),
     };
     match &cli.output {
-        Some(path) => write_atomic(path, text.as_bytes())?,
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
         None => {
             if let Err(e) = output::print(&text) {
                 if output::is_broken_pipe(&e) {
-                    // The reader went away (`| head`): nothing to report, like a C tool killed
-                    // by SIGPIPE.
+                    // The reader went away (`| head`): nothing to report.
                     return Ok(Exit::BrokenPipe);
                 }
                 return Err(anyhow::Error::new(e).context("writing the lock to stdout"));
