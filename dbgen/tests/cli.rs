@@ -50,6 +50,10 @@ fn inspect_snapshots() {
     let (ok, project, err) = dbgen(&["inspect", out, "Requests", "--shards", shards]);
     assert!(ok, "{err}");
     insta::assert_snapshot!("project_requests", project);
+    // Without the shards, hashes and URLs are named by the shard that holds them.
+    let (ok, bare, err) = dbgen(&["inspect", out, "Requests"]);
+    assert!(ok, "{err}");
+    assert!(bare.contains("(in hash shard shard-0000.bin)"), "{bare}");
     let (ok, _, err) = dbgen(&["inspect", out, "missing-project"]);
     assert!(!ok);
     assert!(err.contains("missing-project is not in"), "{err}");
@@ -70,12 +74,14 @@ fn build_verify_and_created_at() {
         &state,
         "--out",
         a.to_str().unwrap(),
-        "--shards-out",
-        shards,
         "--created-at",
         "2026-11-20T00:00:00Z",
         "--raw-out",
         raw.to_str().unwrap(),
+        "--shards-out",
+        shards,
+        "--shards",
+        "2",
     ]);
     assert!(ok, "{err}");
     let (ok, _, err) = dbgen(&[
@@ -85,7 +91,9 @@ fn build_verify_and_created_at() {
         "--out",
         b.to_str().unwrap(),
         "--shards-out",
-        shards,
+        dir.path().join("b-shards").to_str().unwrap(),
+        "--shards",
+        "2",
     ]);
     assert!(ok, "{err}");
     assert_eq!(
@@ -96,7 +104,18 @@ fn build_verify_and_created_at() {
     for db in [&a, &raw] {
         let (ok, stdout, err) = dbgen(&["verify", db.to_str().unwrap(), "--shards", shards]);
         assert!(ok && stdout.starts_with("ok: "), "{stdout}{err}");
+        assert!(stdout.contains("2 hash shards checked"), "{stdout}");
     }
+    // A damaged shard is caught by its sha256 in the manifest.
+    let shard = dir.path().join("shards").join("shard-0001.bin");
+    let mut bytes = std::fs::read(&shard).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&shard, bytes).unwrap();
+    let (ok, _, err) = dbgen(&["verify", a.to_str().unwrap(), "--shards", shards]);
+    assert!(!ok && err.contains("hash shard shard-0001.bin has sha256"), "{err}");
+    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", "x", "--shards-out", shards, "--shards", "3"]);
+    assert!(!ok && err.contains("shard count 3 is not a power of two"), "{err}");
     let (ok, _, err) = dbgen(&[
         "build",
         "--state",
@@ -108,7 +127,7 @@ fn build_verify_and_created_at() {
         "--created-at",
         "last tuesday",
     ]);
-    assert!(!ok && err.contains("--created-at"), "{err}");
+    assert!(!ok && err.contains("is not RFC 3339"), "{err}");
     let mut bytes = std::fs::read(&raw).unwrap();
     let n = bytes.len();
     bytes[n - 1] ^= 0x40;

@@ -17,7 +17,7 @@ use clap::Parser;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use resolver::db::Database;
-use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, TagSetRec};
+use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, SparseRec, TagSetRec};
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
@@ -38,6 +38,10 @@ struct Args {
     /// Skip the synthetic universe.
     #[arg(long)]
     no_synth: bool,
+    /// Reuse (or write, if missing) the synthetic crawl state at this path instead of a
+    /// temporary one: writing a full-scale state takes most of the run.
+    #[arg(long)]
+    synth_state: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Internal: build STATE into TAR, RAW and the shard directory SHARDS, print timing and
@@ -117,23 +121,36 @@ fn main() -> Result<()> {
             args.projects
         };
         println!("== synthetic universe, {n} projects, seed {}", args.seed);
-        let state = dir.path().join("synth.sqlite");
-        let status = Command::new(std::env::current_exe()?)
-            .args([
-                "--projects",
-                &n.to_string(),
-                "--seed",
-                &args.seed.to_string(),
-                "--child-synth",
-            ])
-            .arg(&state)
-            .status()?;
-        if !status.success() {
-            bail!("synthesizing the crawl state failed");
+        let state = args
+            .synth_state
+            .clone()
+            .unwrap_or_else(|| dir.path().join("synth.sqlite"));
+        if state.exists() {
+            println!("(reusing {})", state.display());
+        } else {
+            synthesize(n, args.seed, &state)?;
         }
         shapes.push(("synthetic", measure(&state, dir.path(), "synth", daily)?));
     }
     user::print_shapes(&shapes);
+    Ok(())
+}
+
+/// Writes a synthetic state of `n` projects in a child process.
+fn synthesize(n: usize, seed: u64, state: &Path) -> Result<()> {
+    let status = Command::new(std::env::current_exe()?)
+        .args([
+            "--projects",
+            &n.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--child-synth",
+        ])
+        .arg(state)
+        .status()?;
+    if !status.success() {
+        bail!("synthesizing the crawl state failed");
+    }
     Ok(())
 }
 
@@ -271,15 +288,16 @@ fn sizes(db: &Database) -> Result<()> {
         gz.insert(s.kind, g);
         println!("  {:<22} {:>12} -> {:>11}", s.kind.name(), bytes.len(), g);
     }
-    let col = |k: SectionKind| recs::<U32>(db, k).iter().map(|v| v.get());
-    let mut file_strings: HashSet<u32> = HashSet::new();
+    let mut file_strings: HashSet<u32> = recs::<U32>(db, SectionKind::FileRequiresPython)
+        .iter()
+        .map(|v| v.get())
+        .collect();
     for k in [
         SectionKind::FileNames,
-        SectionKind::FileRequiresPython,
         SectionKind::FileYankedReasons,
         SectionKind::FileUrls,
     ] {
-        file_strings.extend(col(k));
+        file_strings.extend(recs::<SparseRec>(db, k).iter().map(|r| r.value.get()));
     }
     for t in recs::<TagSetRec>(db, SectionKind::TagSets) {
         file_strings.extend([t.python.get(), t.abi.get(), t.platform.get()]);

@@ -44,7 +44,13 @@ pub struct Shape {
 
 pub fn shape(db: &Database) -> Shape {
     let mut s = Shape::default();
-    let now = db.info().created_at;
+    // "Now" is the newest upload in the database, not its created-at (a synthetic or
+    // re-dated state may be built long after its uploads).
+    let now = db
+        .projects()
+        .filter_map(|p| p.releases().filter_map(|r| r.upload_time()).max())
+        .max()
+        .unwrap_or(0);
     for p in db.projects() {
         s.projects += 1;
         s.name_bytes += p.name().len() as u64;
