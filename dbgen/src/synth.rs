@@ -1,9 +1,9 @@
 //! A synthetic universe with PyPI's shape, for benchmarks at any scale: long-tailed
-//! releases per project (mean ≈ 7, like PyPI's 5M releases / 700k projects), mostly one or
-//! two files per release with a few binary-heavy projects (mean ≈ 1.5 files per release incl.
-//! Windows wheels that dbgen drops), requirement sets that usually repeat the previous
-//! release's, Zipf-popular dependency names, markers, extras, pythonhosted URLs. The
-//! shape parameters are estimates, not measurements of PyPI.
+//! releases per project, mostly one or two files per release with a few binary-heavy
+//! projects, requirement sets that usually repeat the previous release's, Zipf-popular
+//! dependency names, markers, extras, pythonhosted URLs. The shape constants below are
+//! calibrated against a crawl of a random PyPI shard and PyPI's totals: `dbgen-bench --state
+//! SHARD` prints the same shape table for both (README, *Database size*, has the figures).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +57,25 @@ impl Rng {
         ((n as f64).powf(self.unit()) - 1.0) as usize % n.max(1)
     }
 }
+
+/// Releases per project: ceil(lognormal(μ, σ)), clamped to 1..=800. μ = 1.2, σ = 1.35 give a
+/// mean of 8.7 and a median of 4 (PyPI: 8.3 M releases / 930 k projects = 8.9).
+const RELEASES_MU: f64 = 1.2;
+const RELEASES_SIGMA: f64 = 1.35;
+/// Share of projects that publish binary wheels for several Pythons and platforms (shard
+/// 1234/2000: 5 % of releases have 4+ files, 22 % of kept files are platform wheels).
+const P_BINARY: f64 = 0.05;
+/// Other releases: an sdist when a uniform roll is below `SDIST_BELOW`, a pure wheel when it
+/// is at least `WHEEL_FROM` (shard: 32 % of releases have one file, 63 % two).
+const SDIST_BELOW: f64 = 0.95;
+const WHEEL_FROM: f64 = 0.27;
+/// Chance that a release's requirements differ from the previous release's (shard: 78 %
+/// repeat the previous Requires-Dist).
+const P_NEW_REQUIREMENTS: f64 = 0.22;
+/// Requirements per set: none with this chance, else 1 + Zipf(`REQS_ZIPF`) (shard: 8.6 per
+/// known set, extras' requirements included).
+const P_NO_REQUIREMENTS: f64 = 0.25;
+const REQS_ZIPF: usize = 40;
 
 const SYLLABLES: [&str; 24] = [
     "py", "django", "flask", "test", "data", "lib", "net", "auth", "json", "web", "cloud", "ml",
@@ -134,8 +153,9 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
     };
     let mut out = Vec::with_capacity(projects);
     for (name, display) in named {
-        let n_releases = (rng.lognormal(1.1, 1.3).ceil() as usize).clamp(1, 800);
-        let binary = rng.chance(0.02);
+        let n_releases =
+            (rng.lognormal(RELEASES_MU, RELEASES_SIGMA).ceil() as usize).clamp(1, 800);
+        let binary = rng.chance(P_BINARY);
         let mut time = FINISHED_AT - 86_400 * 365 * 10 + rng.below(86_400 * 365 * 5) as i64;
         let mut meta: Option<Arc<Metadata>> = None;
         let mut releases = Vec::with_capacity(n_releases);
@@ -147,7 +167,7 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                 format!("{}.{}.{}", k / 10, k % 10, rng.below(3))
             };
             time += rng.below(86_400 * 60) as i64;
-            if meta.is_none() || rng.chance(0.3) {
+            if meta.is_none() || rng.chance(P_NEW_REQUIREMENTS) {
                 let n_extras = if rng.chance(0.15) {
                     1 + rng.below(3) as usize
                 } else {
@@ -157,10 +177,10 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                     .iter()
                     .map(|s| s.to_string())
                     .collect();
-                let n_reqs = if rng.chance(0.35) {
+                let n_reqs = if rng.chance(P_NO_REQUIREMENTS) {
                     0
                 } else {
-                    1 + rng.zipf(15)
+                    1 + rng.zipf(REQS_ZIPF)
                 };
                 let mut reqs: Vec<String> = (0..n_reqs)
                     .map(|_| canon(requirement(&mut rng, &names, None)))
@@ -215,14 +235,14 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
             };
             let mut files = Vec::new();
             let roll = rng.unit();
-            if roll < 0.92 || binary {
+            if roll < SDIST_BELOW || binary {
                 files.push(file(
                     &mut rng,
                     format!("{stem}-{version}.tar.gz"),
                     FileKind::Sdist,
                 ));
             }
-            if (0.65..0.98).contains(&roll) && !binary {
+            if roll >= WHEEL_FROM && !binary {
                 files.push(file(
                     &mut rng,
                     format!("{stem}-{version}-py3-none-any.whl"),

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use pep440_rs::Version;
 use pinion_pep::{ProjectName, WheelFilename};
 use resolver::db::layout::{
-    self, Counts, FixedHeader, MetadataRec, ProjectRec, SectionEntry, SectionKind, TagSetRec,
+    self, Counts, FixedHeader, MetadataRec, ProjectRec, SectionEntry, SectionKind, SparseRec,
+    TagSetRec,
 };
 use zerocopy::IntoBytes;
 use zerocopy::little_endian::{I64, U32, U64};
@@ -224,14 +225,24 @@ struct Releases {
 /// File columns, and each file's hash shard entry (sha256 then URL digest).
 #[derive(Default)]
 struct Files {
-    names: Vec<U32>,
+    names: Vec<SparseRec>,
     flags: Vec<u8>,
     tagsets: Vec<U32>,
     requires_python: Vec<U32>,
     metadata: Vec<U32>,
-    yanked_reasons: Vec<U32>,
-    urls: Vec<U32>,
+    yanked_reasons: Vec<SparseRec>,
+    urls: Vec<SparseRec>,
     hashes: Vec<[u8; 64]>,
+}
+
+/// Appends `(file, value)` to a sparse column unless `value` is 0.
+fn sparse(col: &mut Vec<SparseRec>, file: u32, value: u32) {
+    if value != 0 {
+        col.push(SparseRec {
+            file: U32::new(file),
+            value: U32::new(value),
+        });
+    }
 }
 
 /// The varint-encoded requirement-set blob, deduplicated.
@@ -382,7 +393,7 @@ impl Writer {
         }
         let prefix = stem_prefix(&kept);
         let first_release = self.releases.count;
-        let first_file = to_u32(self.files.names.len(), "file count")?;
+        let first_file = to_u32(self.files.flags.len(), "file count")?;
         let versions = to_u32(self.releases.versions.len(), "release versions")?;
         let times = to_u32(self.releases.times.len(), "release times")?;
         let stem_prefix = self.strings.opt(prefix.as_deref())?;
@@ -529,15 +540,16 @@ impl Writer {
         } else {
             self.strings.id(name)?
         };
-        c.names.push(U32::new(name));
+        let index = to_u32(c.flags.len(), "file count")?;
+        sparse(&mut c.names, index, name);
         c.flags.push(flags);
         c.tagsets.push(U32::new(tagset));
         c.requires_python
             .push(U32::new(self.strings.opt(f.requires_python.as_deref())?));
         c.metadata.push(U32::new(metadata));
-        c.yanked_reasons
-            .push(U32::new(self.strings.opt(f.yanked_reason.as_deref())?));
-        c.urls.push(U32::new(url));
+        let reason = self.strings.opt(f.yanked_reason.as_deref())?;
+        sparse(&mut c.yanked_reasons, index, reason);
+        sparse(&mut c.urls, index, url);
         let mut hashes = [0u8; 64];
         hashes[..32].copy_from_slice(&f.sha256);
         hashes[32..].copy_from_slice(&digest);
@@ -830,7 +842,7 @@ impl Writer {
                     usize::try_from(self.releases.count).unwrap_or(usize::MAX),
                     "release count",
                 )?),
-                files: count(self.files.names.len()),
+                files: count(self.files.flags.len()),
                 metadata: count(self.metadata.len()),
                 requirements: U32::new(to_u32(
                     usize::try_from(self.reqsets.requirements).unwrap_or(usize::MAX),

@@ -31,15 +31,29 @@ fn inspect_snapshots() {
     let state = fixture_state(dir.path());
     let out = dir.path().join("db.tar.gz");
     let out = out.to_str().unwrap();
-    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", out]);
+    let shards = dir.path().join("shards");
+    let shards = shards.to_str().unwrap();
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        &state,
+        "--out",
+        out,
+        "--shards-out",
+        shards,
+    ]);
     assert!(ok, "{err}");
     assert!(err.contains("5 files kept of 7"), "{err}");
     let (ok, summary, err) = dbgen(&["inspect", out]);
     assert!(ok, "{err}");
     insta::assert_snapshot!("summary", summary);
-    let (ok, project, err) = dbgen(&["inspect", out, "Requests"]);
+    let (ok, project, err) = dbgen(&["inspect", out, "Requests", "--shards", shards]);
     assert!(ok, "{err}");
     insta::assert_snapshot!("project_requests", project);
+    // Without the shards, hashes and URLs are named by the shard that holds them.
+    let (ok, bare, err) = dbgen(&["inspect", out, "Requests"]);
+    assert!(ok, "{err}");
+    assert!(bare.contains("(in hash shard shard-0000.bin)"), "{bare}");
     let (ok, _, err) = dbgen(&["inspect", out, "missing-project"]);
     assert!(!ok);
     assert!(err.contains("missing-project is not in"), "{err}");
@@ -52,6 +66,8 @@ fn build_verify_and_created_at() {
     let a = dir.path().join("a.tar.gz");
     let b = dir.path().join("b.tar.gz");
     let raw = dir.path().join("pinion.db");
+    let shards = dir.path().join("shards");
+    let shards = shards.to_str().unwrap();
     let (ok, _, err) = dbgen(&[
         "build",
         "--state",
@@ -62,9 +78,23 @@ fn build_verify_and_created_at() {
         "2026-11-20T00:00:00Z",
         "--raw-out",
         raw.to_str().unwrap(),
+        "--shards-out",
+        shards,
+        "--shards",
+        "2",
     ]);
     assert!(ok, "{err}");
-    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", b.to_str().unwrap()]);
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        &state,
+        "--out",
+        b.to_str().unwrap(),
+        "--shards-out",
+        dir.path().join("b-shards").to_str().unwrap(),
+        "--shards",
+        "2",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(
         std::fs::read(&a).unwrap(),
@@ -72,9 +102,20 @@ fn build_verify_and_created_at() {
         "default created-at is the state's finish time"
     );
     for db in [&a, &raw] {
-        let (ok, stdout, err) = dbgen(&["verify", db.to_str().unwrap()]);
+        let (ok, stdout, err) = dbgen(&["verify", db.to_str().unwrap(), "--shards", shards]);
         assert!(ok && stdout.starts_with("ok: "), "{stdout}{err}");
+        assert!(stdout.contains("2 hash shards checked"), "{stdout}");
     }
+    // A damaged shard is caught by its sha256 in the manifest.
+    let shard = dir.path().join("shards").join("shard-0001.bin");
+    let mut bytes = std::fs::read(&shard).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&shard, bytes).unwrap();
+    let (ok, _, err) = dbgen(&["verify", a.to_str().unwrap(), "--shards", shards]);
+    assert!(!ok && err.contains("hash shard shard-0001.bin has sha256"), "{err}");
+    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", "x", "--shards-out", shards, "--shards", "3"]);
+    assert!(!ok && err.contains("shard count 3 is not a power of two"), "{err}");
     let (ok, _, err) = dbgen(&[
         "build",
         "--state",
@@ -114,6 +155,8 @@ fn synth_then_build() {
         state.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
+        "--shards-out",
+        dir.path().join("shards").to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
     let db = resolver::db::Database::open(&out).unwrap();

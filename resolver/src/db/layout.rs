@@ -80,10 +80,10 @@ pub enum SectionKind {
     /// else 1 + the zigzag-encoded difference from the previous known time of the project
     /// (from 0 for the first).
     ReleaseTimes = 7,
-    /// Per file: string id of the filename's stem: a wheel's name without
-    /// `-{python}-{abi}-{platform}.whl` (its tag set gives that back), an sdist's without
-    /// the extension its flags name (or the whole name when they name none). 0 = the stem
-    /// is implied: `{project stem_prefix}-{release version}`, true of most files.
+    /// Sparse per-file column (`SparseRec`): string id of the filename's stem: a wheel's
+    /// name without `-{python}-{abi}-{platform}.whl` (its tag set gives that back), an
+    /// sdist's without the extension its flags name (or the whole name when they name none).
+    /// Files not listed (most) have an implied stem: `{project stem_prefix}-{release version}`.
     FileNames = 8,
     /// Per file: one byte of `FILE_*` flags.
     FileFlags = 9,
@@ -93,10 +93,12 @@ pub enum SectionKind {
     FileRequiresPython = 11,
     /// Per file: index of its `MetadataRec`.
     FileMetadata = 12,
-    /// Per file: string id of the yank reason (0 = none).
+    /// Sparse per-file column (`SparseRec`): string id of the yank reason (files not listed
+    /// have none).
     FileYankedReasons = 13,
-    /// Per file: 0 to rebuild the files.pythonhosted.org URL from the digest in the
-    /// project's hash shard, else the string id of the full URL.
+    /// Sparse per-file column (`SparseRec`): string id of the full URL; files not listed
+    /// (those on files.pythonhosted.org) have it rebuilt from the digest in the project's
+    /// hash shard.
     FileUrls = 14,
     TagSets = 15,
     Metadata = 16,
@@ -234,6 +236,24 @@ pub struct ProjectRec {
     pub reserved: U32,
 }
 
+/// An entry of a sparse per-file column, for values that are 0 for most files: listed in
+/// strictly increasing `file` order, `value` ≠ 0; a file not listed has value 0. Looked up by
+/// binary search (these columns are read once per picked file, not in the solver's loop).
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct SparseRec {
+    pub file: U32,
+    pub value: U32,
+}
+
+/// Whether `kind` is a sparse per-file column.
+pub fn is_sparse(kind: SectionKind) -> bool {
+    matches!(
+        kind,
+        SectionKind::FileNames | SectionKind::FileYankedReasons | SectionKind::FileUrls
+    )
+}
+
 /// `FileFlags` bits.
 pub const FILE_WHEEL: u8 = 1;
 pub const FILE_YANKED: u8 = 2;
@@ -320,12 +340,10 @@ pub fn record_len(kind: SectionKind) -> usize {
         K::StrOffsets
         | K::ListOffsets
         | K::ListPool
-        | K::FileNames
         | K::FileTagSets
         | K::FileRequiresPython
-        | K::FileMetadata
-        | K::FileYankedReasons
-        | K::FileUrls => 4,
+        | K::FileMetadata => 4,
+        K::FileNames | K::FileYankedReasons | K::FileUrls => size_of::<SparseRec>(),
         K::Projects => size_of::<ProjectRec>(),
         K::ShardManifest => 32,
         K::TagSets => size_of::<TagSetRec>(),
@@ -474,6 +492,7 @@ mod tests {
         assert_eq!(size_of::<ProjectRec>(), 32);
         assert_eq!(size_of::<TagSetRec>(), 12);
         assert_eq!(size_of::<MetadataRec>(), 40);
+        assert_eq!(size_of::<SparseRec>(), 8);
     }
 
     #[test]

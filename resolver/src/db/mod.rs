@@ -432,13 +432,10 @@ fn check_counts(sections: &[SectionInfo], c: &DbCounts) -> Result<(), DbError> {
         (SectionKind::StrOffsets, c.strings as u64 + 1),
         (SectionKind::ListOffsets, c.lists as u64 + 1),
         (SectionKind::Projects, c.projects as u64),
-        (SectionKind::FileNames, c.files as u64),
         (SectionKind::FileFlags, c.files as u64),
         (SectionKind::FileTagSets, c.files as u64),
         (SectionKind::FileRequiresPython, c.files as u64),
         (SectionKind::FileMetadata, c.files as u64),
-        (SectionKind::FileYankedReasons, c.files as u64),
-        (SectionKind::FileUrls, c.files as u64),
         (SectionKind::TagSets, c.tagsets as u64),
         (SectionKind::Metadata, c.metadata as u64),
     ];

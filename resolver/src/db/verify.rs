@@ -18,6 +18,7 @@ pub(super) fn verify(db: &Database) -> Result<(), DbError> {
     checksums_and_padding(db)?;
     let c = db.info.counts;
     tables(db)?;
+    sparse_columns(db)?;
     let string_ok = |id: u32| id < c.strings;
     let list_of = |id: u32, what: &str, ok: &dyn Fn(u32) -> bool| -> Result<(), DbError> {
         if id >= c.lists {
@@ -359,6 +360,37 @@ fn projects_releases_files(db: &Database) -> Result<(), DbError> {
             "projects own {releases} releases and {next_file} files, header says {} and {}",
             c.releases, c.files
         ));
+    }
+    Ok(())
+}
+
+/// Sparse per-file columns list files in strictly increasing order, within the file count,
+/// each with a non-zero string id in range (so every entry is the only encoding of a value).
+fn sparse_columns(db: &Database) -> Result<(), DbError> {
+    let c = db.info.counts;
+    for kind in [
+        SectionKind::FileNames,
+        SectionKind::FileYankedReasons,
+        SectionKind::FileUrls,
+    ] {
+        let mut prev: Option<u32> = None;
+        for r in db.records::<layout::SparseRec>(kind) {
+            let (file, value) = (r.file.get(), r.value.get());
+            if prev.is_some_and(|p| p >= file) || file >= c.files {
+                return bad(format!(
+                    "{}: file {file} out of order or out of range",
+                    kind.name()
+                ));
+            }
+            if value == 0 || value >= c.strings {
+                return bad(format!(
+                    "{}: file {file} has string id {value}, not in 1..{}",
+                    kind.name(),
+                    c.strings
+                ));
+            }
+            prev = Some(file);
+        }
     }
     Ok(())
 }

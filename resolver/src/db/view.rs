@@ -63,8 +63,14 @@ impl Database {
         start..first.saturating_add(count).min(len)
     }
 
-    /// Entry `i` of a `u32` column; 0 for a bad index.
+    /// Entry `i` of a `u32` column (dense, or sparse: binary search); 0 for a bad index.
     pub(super) fn col_u32(&self, kind: SectionKind, i: u32) -> u32 {
+        if layout::is_sparse(kind) {
+            let recs = self.records::<layout::SparseRec>(kind);
+            return recs
+                .binary_search_by_key(&i, |r| r.file.get())
+                .map_or(0, |at| recs[at].value.get());
+        }
         self.u32s(kind).get(i as usize).map_or(0, |v| v.get())
     }
 
@@ -261,7 +267,7 @@ impl<'a> Release<'a> {
     /// Files sorted by filename.
     pub fn files(&self) -> impl ExactSizeIterator<Item = File<'a>> + use<'a> {
         let (db, release) = (self.db, *self);
-        db.clamped(SectionKind::FileNames, self.first_file, self.file_count)
+        db.clamped(SectionKind::FileFlags, self.first_file, self.file_count)
             .map(move |index| File { db, index, release })
     }
 }

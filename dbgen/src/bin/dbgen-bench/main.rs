@@ -17,7 +17,7 @@ use clap::Parser;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use resolver::db::Database;
-use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, TagSetRec};
+use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, SparseRec, TagSetRec};
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
@@ -38,6 +38,10 @@ struct Args {
     /// Skip the synthetic universe.
     #[arg(long)]
     no_synth: bool,
+    /// Reuse (or write, if missing) the synthetic crawl state at this path instead of a
+    /// temporary one: writing a full-scale state takes most of the run.
+    #[arg(long)]
+    synth_state: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Internal: build STATE into TAR, RAW and the shard directory SHARDS, print timing and
@@ -113,23 +117,36 @@ fn main() -> Result<()> {
     if !args.no_synth {
         let n = if args.full { user::PYPI_PROJECTS as usize } else { args.projects };
         println!("== synthetic universe, {n} projects, seed {}", args.seed);
-        let state = dir.path().join("synth.sqlite");
-        let status = Command::new(std::env::current_exe()?)
-            .args([
-                "--projects",
-                &n.to_string(),
-                "--seed",
-                &args.seed.to_string(),
-                "--child-synth",
-            ])
-            .arg(&state)
-            .status()?;
-        if !status.success() {
-            bail!("synthesizing the crawl state failed");
+        let state = args
+            .synth_state
+            .clone()
+            .unwrap_or_else(|| dir.path().join("synth.sqlite"));
+        if state.exists() {
+            println!("(reusing {})", state.display());
+        } else {
+            synthesize(n, args.seed, &state)?;
         }
         shapes.push(("synthetic", measure(&state, dir.path(), "synth", daily)?));
     }
     user::print_shapes(&shapes);
+    Ok(())
+}
+
+/// Writes a synthetic state of `n` projects in a child process.
+fn synthesize(n: usize, seed: u64, state: &Path) -> Result<()> {
+    let status = Command::new(std::env::current_exe()?)
+        .args([
+            "--projects",
+            &n.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--child-synth",
+        ])
+        .arg(state)
+        .status()?;
+    if !status.success() {
+        bail!("synthesizing the crawl state failed");
+    }
     Ok(())
 }
 
@@ -203,7 +220,10 @@ fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<us
     let daily = daily.unwrap_or(shape.changed_7d as f64 / 7.0 / shape.projects.max(1) as f64);
     if tag == "synth" {
         let env = user::popular_env(&db, 100, 130);
-        user::print_user_figures(&artifacts, &env, daily, false);
+        // Below full scale the core is scaled per file; the shards an environment fetches
+        // hold about as many projects each (`default_shard_count`), so they are not.
+        let scaled = f64::from(c.projects) < 0.95 * user::PYPI_PROJECTS;
+        user::print_user_figures(&artifacts, &env, daily, scaled);
         user::print_shard_count_table(
             &db,
             &env,
@@ -267,15 +287,16 @@ fn sizes(db: &Database) -> Result<()> {
         gz.insert(s.kind, g);
         println!("  {:<22} {:>12} -> {:>11}", s.kind.name(), bytes.len(), g);
     }
-    let col = |k: SectionKind| recs::<U32>(db, k).iter().map(|v| v.get());
-    let mut file_strings: HashSet<u32> = HashSet::new();
+    let mut file_strings: HashSet<u32> = recs::<U32>(db, SectionKind::FileRequiresPython)
+        .iter()
+        .map(|v| v.get())
+        .collect();
     for k in [
         SectionKind::FileNames,
-        SectionKind::FileRequiresPython,
         SectionKind::FileYankedReasons,
         SectionKind::FileUrls,
     ] {
-        file_strings.extend(col(k));
+        file_strings.extend(recs::<SparseRec>(db, k).iter().map(|r| r.value.get()));
     }
     for t in recs::<TagSetRec>(db, SectionKind::TagSets) {
         file_strings.extend([t.python.get(), t.abi.get(), t.platform.get()]);

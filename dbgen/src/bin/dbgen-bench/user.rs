@@ -44,7 +44,13 @@ pub struct Shape {
 
 pub fn shape(db: &Database) -> Shape {
     let mut s = Shape::default();
-    let now = db.info().created_at;
+    // "Now" is the newest upload in the database, not its created-at (a synthetic or
+    // re-dated state may be built long after its uploads).
+    let now = db
+        .projects()
+        .filter_map(|p| p.releases().filter_map(|r| r.upload_time()).max())
+        .max()
+        .unwrap_or(0);
     for p in db.projects() {
         s.projects += 1;
         s.name_bytes += p.name().len() as u64;
@@ -299,6 +305,10 @@ pub fn print_user_figures(a: &Artifacts<'_>, env: &[String], daily_change: f64, 
         mb(shard_bytes as f64),
         first_store / MACH_NIX_STORE,
         mb(MACH_NIX_STORE)
+    );
+    println!(
+        "  (store if the tarball were fetched unpacked, fetchzip-style, which nix/db.nix does not do yet: {:.1} MB)",
+        mb(core_store + shard_bytes as f64)
     );
     println!(
         "  one-day update ({:.2}% of projects change a day): download {:.1} MB (core {:.1} + changed shards {:.1}), store {:.1} MB",
