@@ -325,6 +325,10 @@ pub fn print_user_figures(a: &Artifacts<'_>, env: &[String], daily_change: f64, 
         mb(MACH_NIX_STORE)
     );
     println!(
+        "  (store if the tarball were fetched unpacked, fetchzip-style, which nix/db.nix does not do yet: {:.1} MB)",
+        mb(core_store + shard_bytes as f64)
+    );
+    println!(
         "  one-day update ({:.2}% of projects change a day): download {:.1} MB (core {:.1} + changed shards {:.1}), store {:.1} MB",
         100.0 * daily_change,
         mb(day_dl),
