@@ -88,15 +88,16 @@ fn run(cli: Cli) -> Result<()> {
             let (l, w) = (&built.load, &built.write);
             tracing::info!(?l, ?w, "build stats");
             eprintln!(
-                "wrote {} ({} bytes; pinion.db {} bytes): {} files kept of {}; skipped {} requirement rows with NULL canonical, \
+                "wrote {} ({} bytes; pinion.db {} bytes): {} files kept of {}; {} removed projects left out; skipped \
                  {} files without sha256, {} with non-PEP 440 versions; dropped {} other files, {} wheels for other platforms, \
-                 {} bad wheel names, {} without URL, {} empty releases, {} unparsable requirements, {} bad extras",
+                 {} bad wheel names, {} without URL, {} empty releases, {} bad extras; {} unparsable requirements kept \
+                 as notes of {} partial metadata records",
                 out.display(),
                 built.tarball.len(),
                 built.db.len(),
                 w.files_kept,
                 l.files,
-                l.skipped_requirements,
+                l.skipped_removed_projects,
                 l.skipped_no_sha256,
                 l.skipped_bad_version,
                 w.dropped_other,
@@ -104,8 +105,9 @@ fn run(cli: Cli) -> Result<()> {
                 w.dropped_bad_wheel_name,
                 w.dropped_no_url,
                 w.dropped_empty_releases,
+                w.bad_extras,
                 w.bad_requirements,
-                w.bad_extras
+                w.partial_metadata
             );
         }
         Command::Inspect { db, name } => {

@@ -196,6 +196,7 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                     requires_python: rng.chance(0.6).then(|| format!(">=3.{}", 6 + rng.below(6))),
                     build_backend: pyproject.then(|| "setuptools.build_meta".to_string()),
                     has_build_system: pyproject,
+                    unknown_reason: None,
                 }));
             }
             let file = |rng: &mut Rng, filename: String, kind| {

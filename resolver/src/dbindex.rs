@@ -145,6 +145,7 @@ impl Index for DbIndex<'_> {
             requires_dist: self.deps(m.requires_dist())?,
             build,
             has_build_system: m.has_build_system(),
+            unparsed: m.unparsed().map(str::to_string).collect(),
         })
     }
 

@@ -51,6 +51,9 @@ pub struct FileMeta {
     /// `[build-system] requires` followed by `setup_requires`; unknown parts are left out.
     pub build: Vec<Dep>,
     pub has_build_system: bool,
+    /// Requirement strings the crawler found but could not parse: the requirements above
+    /// are then partial.
+    pub unparsed: Vec<String>,
 }
 
 /// Identity of the database for the lock's `db` section.
@@ -272,6 +275,7 @@ impl Index for MemIndex {
             requires_dist: m.requires_dist.as_deref().map(parse_all).transpose()?,
             build: parse_all(&m.build)?,
             has_build_system: m.has_build_system,
+            unparsed: Vec::new(),
         })
     }
 
