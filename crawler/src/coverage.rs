@@ -85,10 +85,18 @@ pub fn compute(conn: &Connection) -> rusqlite::Result<Coverage> {
                 Some(stage) => format!("not processed: {stage} failed"),
                 None => "not processed: pending".into(),
             };
-            *out.causes.entry(kind.clone()).or_default().entry(cause).or_default() += 1;
+            *out.causes
+                .entry(kind.clone())
+                .or_default()
+                .entry(cause)
+                .or_default() += 1;
             ReqState::Unprocessed
         } else if let Some(source) = source {
-            *out.sources.entry(kind.clone()).or_default().entry(source).or_default() += 1;
+            *out.sources
+                .entry(kind.clone())
+                .or_default()
+                .entry(source)
+                .or_default() += 1;
             if suspicious && !partial {
                 out.silently_incomplete += 1;
             }
@@ -104,7 +112,11 @@ pub fn compute(conn: &Connection) -> rusqlite::Result<Coverage> {
             }
         } else {
             let cause = cause_key(reason.as_deref().unwrap_or("(no reason recorded)"));
-            *out.causes.entry(kind.clone()).or_default().entry(cause).or_default() += 1;
+            *out.causes
+                .entry(kind.clone())
+                .or_default()
+                .entry(cause)
+                .or_default() += 1;
             ReqState::Unknown
         };
         *out.by_kind_year
@@ -130,7 +142,12 @@ impl Coverage {
     /// Totals over all years for `kind`.
     pub fn totals(&self, kind: &str) -> BTreeMap<ReqState, u64> {
         let mut t = BTreeMap::new();
-        for states in self.by_kind_year.get(kind).into_iter().flat_map(|y| y.values()) {
+        for states in self
+            .by_kind_year
+            .get(kind)
+            .into_iter()
+            .flat_map(|y| y.values())
+        {
             for (s, n) in states {
                 *t.entry(*s).or_default() += n;
             }
@@ -195,7 +212,9 @@ mod tests {
             "setup.py is not static"
         );
         assert_eq!(
-            cause_key("setup.py computes its requirements depending on the build environment (a condition tests os.environ); requires.txt not trusted"),
+            cause_key(
+                "setup.py computes its requirements depending on the build environment (a condition tests os.environ); requires.txt not trusted"
+            ),
             "setup.py computes its requirements depending on the build environment"
         );
     }

@@ -43,11 +43,7 @@ struct Candidate {
     sha256: Option<Vec<u8>>,
 }
 
-fn candidates(
-    state: &State,
-    projects: &[String],
-    retry: bool,
-) -> rusqlite::Result<Vec<Candidate>> {
+fn candidates(state: &State, projects: &[String], retry: bool) -> rusqlite::Result<Vec<Candidate>> {
     let conn = state.connection();
     let mut st = conn.prepare(
         "SELECT f.id, f.filename, f.url, f.sha256, p.name, m.unknown_reason,

@@ -138,7 +138,10 @@ impl State {
                 "CREATE TABLE files_v2 (",
             )
         };
-        tracing::info!("migrating crawl state {} from schema v1 to v2", self.path.display());
+        tracing::info!(
+            "migrating crawl state {} from schema v1 to v2",
+            self.path.display()
+        );
         let c = &self.conn;
         c.pragma_update(None, "foreign_keys", "OFF")
             .map_err(|e| self.err(e))?;
@@ -554,12 +557,15 @@ pub(crate) fn record_setup_py(
     runs: &[pinion_setuppy::Run],
 ) -> rusqlite::Result<()> {
     pinion_setuppy::record(tx, file_id, runs)?;
-    let mut cause = tx.prepare_cached(
-        "UPDATE setup_py_runs SET cause = ?3 WHERE file_id = ?1 AND python = ?2",
-    )?;
+    let mut cause = tx
+        .prepare_cached("UPDATE setup_py_runs SET cause = ?3 WHERE file_id = ?1 AND python = ?2")?;
     for run in runs {
         if let Err(e) = &run.outcome {
-            cause.execute(params![file_id, run.python, pinion_setuppy::classify_failure(e)])?;
+            cause.execute(params![
+                file_id,
+                run.python,
+                pinion_setuppy::classify_failure(e)
+            ])?;
         }
     }
     let merged = pinion_setuppy::merge_runs(runs);
@@ -583,7 +589,10 @@ pub(crate) fn record_setup_py(
                 .filter_map(|r| r.outcome.as_ref().err())
                 .map(pinion_setuppy::classify_failure)
                 .collect();
-            (Some(format!("setup.py run failed: {}", causes.join(", "))), None)
+            (
+                Some(format!("setup.py run failed: {}", causes.join(", "))),
+                None,
+            )
         }
     };
     tx.prepare_cached(

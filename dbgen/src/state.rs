@@ -140,7 +140,9 @@ impl StateReader {
         let sql = |e| self.sql(e);
         let mut projects = self
             .conn
-            .prepare("SELECT id, name, display_name, removed_at IS NOT NULL FROM projects ORDER BY name")
+            .prepare(
+                "SELECT id, name, display_name, removed_at IS NOT NULL FROM projects ORDER BY name",
+            )
             .map_err(sql)?;
         let mut files = self.conn.prepare(FILES_SQL).map_err(sql)?;
         let mut reqs = self.conn.prepare(REQS_SQL).map_err(sql)?;
@@ -231,14 +233,17 @@ impl StateReader {
                         message: format!("provides_extra is not a JSON array of strings: {e}"),
                     })?;
                 let source = |i: usize| r.get::<_, Option<String>>(i).map_err(sql);
-                let set = |src: Option<String>, (requirements, unparsed): (Vec<String>, Vec<String>)| match src {
-                    Some(s) => ReqSet {
-                        source: Some(s),
-                        requirements,
-                        unparsed,
-                    },
-                    None => ReqSet::default(),
-                };
+                let set =
+                    |src: Option<String>, (requirements, unparsed): (Vec<String>, Vec<String>)| {
+                        match src {
+                            Some(s) => ReqSet {
+                                source: Some(s),
+                                requirements,
+                                unparsed,
+                            },
+                            None => ReqSet::default(),
+                        }
+                    };
                 let build_source = source(15)?;
                 let build_backend: Option<String> = r.get(17).map_err(sql)?;
                 let m = Metadata {

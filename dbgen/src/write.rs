@@ -8,7 +8,8 @@ use std::sync::Arc;
 use pep440_rs::Version;
 use pinion_pep::{ProjectName, WheelFilename};
 use resolver::db::layout::{
-    self, Counts, FixedHeader, MetadataRec, NoteRec, ProjectRec, SectionEntry, SectionKind, TagSetRec,
+    self, Counts, FixedHeader, MetadataRec, NoteRec, ProjectRec, SectionEntry, SectionKind,
+    TagSetRec,
 };
 use zerocopy::IntoBytes;
 use zerocopy::little_endian::{I64, U32, U64};

@@ -213,7 +213,10 @@ async fn unparsable_requirement_is_partial_end_to_end() {
     let release = app.releases().next().unwrap();
     let meta = release.files().next().unwrap().metadata();
     assert!(meta.is_partial());
-    assert_eq!(meta.unparsed().collect::<Vec<_>>(), ["'setuptools>=45.0.0'"]);
+    assert_eq!(
+        meta.unparsed().collect::<Vec<_>>(),
+        ["'setuptools>=45.0.0'"]
+    );
 
     let (lock, warnings) = resolve_with_warnings(&db, "app\n", "3.11.7");
     assert!(
@@ -228,6 +231,9 @@ async fn unparsable_requirement_is_partial_end_to_end() {
         serde_json::json!(["'setuptools>=45.0.0'"])
     );
     // What did parse is still locked.
-    assert_eq!(lock["packages"]["app"]["dependencies"], serde_json::json!(["lib"]));
+    assert_eq!(
+        lock["packages"]["app"]["dependencies"],
+        serde_json::json!(["lib"])
+    );
     assert_eq!(lock["packages"]["lib"]["requirements_known"], true);
 }

@@ -435,9 +435,7 @@ fn metadata_notes(
     let notes = db.records::<layout::NoteRec>(SectionKind::MetadataNotes);
     let mut next = 0usize;
     for (i, m) in metas.iter().enumerate() {
-        let note = notes
-            .get(next)
-            .filter(|n| n.metadata.get() as usize == i);
+        let note = notes.get(next).filter(|n| n.metadata.get() as usize == i);
         if let Some(n) = note {
             next += 1;
             let what = format!("metadata note {}", next - 1);
