@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use rusqlite::Connection;
 use serde::Serialize;
 
-/// The requirement state of one file's `requires_dist`.
+/// The requirement state of one file: `requires_dist` known or not, and partial when any of
+/// its requirement sets (dist, build, setup) holds a string that did not parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReqState {
@@ -57,7 +58,7 @@ pub fn compute(conn: &Connection) -> rusqlite::Result<Coverage> {
                 m.file_id IS NOT NULL,
                 m.requires_dist_source,
                 m.unknown_reason,
-                EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id AND r.kind = 'dist'
+                EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id
                         AND r.canonical IS NULL),
                 e.stage,
                 EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id

@@ -51,7 +51,7 @@ fn candidates(state: &State, projects: &[String], retry: bool) -> rusqlite::Resu
          FROM files f JOIN file_metadata m ON m.file_id = f.id JOIN projects p ON p.id = f.project_id
          WHERE f.kind = 'sdist' AND p.removed_at IS NULL
            AND (m.requires_dist_source IS NULL
-                OR EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id AND r.kind = 'dist'
+                OR EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id
                            AND r.canonical IS NULL))
          ORDER BY p.name, f.filename",
     )?;
