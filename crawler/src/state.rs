@@ -462,6 +462,17 @@ impl State {
             .map_err(|e| self.err(e))
     }
 
+    /// The project's page answered again: it is back on the index.
+    pub fn mark_listed(&self, name: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE projects SET removed_at = NULL WHERE name = ?1 AND removed_at IS NOT NULL",
+                [name],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     pub fn record_failure(&self, file_id: i64, stage: &str, message: &str, now: i64) -> Result<()> {
         self.conn
             .execute(
