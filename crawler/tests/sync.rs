@@ -482,7 +482,10 @@ async fn project_gone_from_the_index_is_marked_removed() {
     assert!(removed);
     assert_eq!(files, 3, "history kept");
     let cov = crawler::coverage::compute(&c).unwrap();
-    assert!(cov.by_kind_year.is_empty(), "removed projects are not covered");
+    assert!(
+        cov.by_kind_year.is_empty(),
+        "removed projects are not covered"
+    );
     drop(c);
     let index2 = alpha_index(Config::default()).await;
     sync(&path, options(&index2.index_url(), &["alpha"])).await;
