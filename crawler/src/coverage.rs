@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use rusqlite::Connection;
 use serde::Serialize;
 
-/// The requirement state of one file's `requires_dist`.
+/// The requirement state of one file: `requires_dist` known or not, and partial when any of
+/// its requirement sets (dist, build, setup) holds a string that did not parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReqState {
@@ -57,7 +58,7 @@ pub fn compute(conn: &Connection) -> rusqlite::Result<Coverage> {
                 m.file_id IS NOT NULL,
                 m.requires_dist_source,
                 m.unknown_reason,
-                EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id AND r.kind = 'dist'
+                EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id
                         AND r.canonical IS NULL),
                 e.stage,
                 EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id
@@ -85,10 +86,18 @@ pub fn compute(conn: &Connection) -> rusqlite::Result<Coverage> {
                 Some(stage) => format!("not processed: {stage} failed"),
                 None => "not processed: pending".into(),
             };
-            *out.causes.entry(kind.clone()).or_default().entry(cause).or_default() += 1;
+            *out.causes
+                .entry(kind.clone())
+                .or_default()
+                .entry(cause)
+                .or_default() += 1;
             ReqState::Unprocessed
         } else if let Some(source) = source {
-            *out.sources.entry(kind.clone()).or_default().entry(source).or_default() += 1;
+            *out.sources
+                .entry(kind.clone())
+                .or_default()
+                .entry(source)
+                .or_default() += 1;
             if suspicious && !partial {
                 out.silently_incomplete += 1;
             }
@@ -104,7 +113,11 @@ pub fn compute(conn: &Connection) -> rusqlite::Result<Coverage> {
             }
         } else {
             let cause = cause_key(reason.as_deref().unwrap_or("(no reason recorded)"));
-            *out.causes.entry(kind.clone()).or_default().entry(cause).or_default() += 1;
+            *out.causes
+                .entry(kind.clone())
+                .or_default()
+                .entry(cause)
+                .or_default() += 1;
             ReqState::Unknown
         };
         *out.by_kind_year
@@ -130,7 +143,12 @@ impl Coverage {
     /// Totals over all years for `kind`.
     pub fn totals(&self, kind: &str) -> BTreeMap<ReqState, u64> {
         let mut t = BTreeMap::new();
-        for states in self.by_kind_year.get(kind).into_iter().flat_map(|y| y.values()) {
+        for states in self
+            .by_kind_year
+            .get(kind)
+            .into_iter()
+            .flat_map(|y| y.values())
+        {
             for (s, n) in states {
                 *t.entry(*s).or_default() += n;
             }
@@ -195,7 +213,9 @@ mod tests {
             "setup.py is not static"
         );
         assert_eq!(
-            cause_key("setup.py computes its requirements depending on the build environment (a condition tests os.environ); requires.txt not trusted"),
+            cause_key(
+                "setup.py computes its requirements depending on the build environment (a condition tests os.environ); requires.txt not trusted"
+            ),
             "setup.py computes its requirements depending on the build environment"
         );
     }

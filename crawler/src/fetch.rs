@@ -160,15 +160,15 @@ impl Fetcher {
         let _permit = self.in_progress.acquire().await.ok();
         if f.kind == "sdist" {
             let bytes = self.download(f).await?;
-            let x = extract::from_sdist(&f.filename, &bytes, &self.opts.limits).map_err(|e| {
-                match e {
+            let x = extract::from_sdist(&f.filename, &bytes, &self.opts.limits).map_err(
+                |e| match e {
                     extract::ExtractError::BdistDumb(_) => FetchError::BdistDumb {
                         filename: f.filename.clone(),
                         message: e.to_string(),
                     },
                     e => archive(f, e),
-                }
-            })?;
+                },
+            )?;
             let runs = match &self.opts.setup_py {
                 Some(cfg) if x.dynamic_setup_py => self.run_setup_py(f, bytes, cfg.clone()).await,
                 _ => Vec::new(),

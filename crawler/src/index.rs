@@ -123,7 +123,13 @@ impl IndexFile {
 /// version ends with a distutils platform name.
 fn is_bdist_dumb_version(version: &str) -> bool {
     const PLATFORMS: [&str; 7] = [
-        ".linux-", ".win32", ".win-amd64", ".win-arm64", ".macosx-", ".cygwin-", ".freebsd-",
+        ".linux-",
+        ".win32",
+        ".win-amd64",
+        ".win-arm64",
+        ".macosx-",
+        ".cygwin-",
+        ".freebsd-",
     ];
     PLATFORMS.iter().any(|p| version.contains(p))
 }

@@ -43,11 +43,7 @@ struct Candidate {
     sha256: Option<Vec<u8>>,
 }
 
-fn candidates(
-    state: &State,
-    projects: &[String],
-    retry: bool,
-) -> rusqlite::Result<Vec<Candidate>> {
+fn candidates(state: &State, projects: &[String], retry: bool) -> rusqlite::Result<Vec<Candidate>> {
     let conn = state.connection();
     let mut st = conn.prepare(
         "SELECT f.id, f.filename, f.url, f.sha256, p.name, m.unknown_reason,
@@ -55,7 +51,7 @@ fn candidates(
          FROM files f JOIN file_metadata m ON m.file_id = f.id JOIN projects p ON p.id = f.project_id
          WHERE f.kind = 'sdist' AND p.removed_at IS NULL
            AND (m.requires_dist_source IS NULL
-                OR EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id AND r.kind = 'dist'
+                OR EXISTS (SELECT 1 FROM requirements r WHERE r.file_id = f.id
                            AND r.canonical IS NULL))
          ORDER BY p.name, f.filename",
     )?;

@@ -181,7 +181,10 @@ impl State {
                 "CREATE TABLE files_v2 (",
             )
         };
-        tracing::info!("migrating crawl state {} from schema v1 to v2", self.path.display());
+        tracing::info!(
+            "migrating crawl state {} from schema v1 to v2",
+            self.path.display()
+        );
         let c = &self.conn;
         c.pragma_update(None, "foreign_keys", "OFF")
             .map_err(|e| self.err(e))?;
@@ -502,6 +505,17 @@ impl State {
             .map_err(|e| self.err(e))
     }
 
+    /// The project's page answered again: it is back on the index.
+    pub fn mark_listed(&self, name: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE projects SET removed_at = NULL WHERE name = ?1 AND removed_at IS NOT NULL",
+                [name],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     pub fn record_failure(&self, file_id: i64, stage: &str, message: &str, now: i64) -> Result<()> {
         self.conn
             .execute(
@@ -666,12 +680,15 @@ pub(crate) fn record_setup_py(
     runs: &[pinion_setuppy::Run],
 ) -> rusqlite::Result<()> {
     pinion_setuppy::record(tx, file_id, runs)?;
-    let mut cause = tx.prepare_cached(
-        "UPDATE setup_py_runs SET cause = ?3 WHERE file_id = ?1 AND python = ?2",
-    )?;
+    let mut cause = tx
+        .prepare_cached("UPDATE setup_py_runs SET cause = ?3 WHERE file_id = ?1 AND python = ?2")?;
     for run in runs {
         if let Err(e) = &run.outcome {
-            cause.execute(params![file_id, run.python, pinion_setuppy::classify_failure(e)])?;
+            cause.execute(params![
+                file_id,
+                run.python,
+                pinion_setuppy::classify_failure(e)
+            ])?;
         }
     }
     let merged = pinion_setuppy::merge_runs(runs);
@@ -695,7 +712,10 @@ pub(crate) fn record_setup_py(
                 .filter_map(|r| r.outcome.as_ref().err())
                 .map(pinion_setuppy::classify_failure)
                 .collect();
-            (Some(format!("setup.py run failed: {}", causes.join(", "))), None)
+            (
+                Some(format!("setup.py run failed: {}", causes.join(", "))),
+                None,
+            )
         }
     };
     tx.prepare_cached(

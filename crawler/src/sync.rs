@@ -375,6 +375,7 @@ async fn sync_project(
         tracing::warn!("{url}: HTTP {}", resp.status);
         return Ok(ProjectOutcome::new(n, ProjectStatus::Failed));
     }
+    ctx.state().mark_listed(n)?;
     let header_serial = resp
         .header("x-pypi-last-serial")
         .and_then(|s| s.trim().parse().ok());

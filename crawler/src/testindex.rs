@@ -204,6 +204,14 @@ impl TestIndex {
         self.with_project(project, |p| p.files.retain(|f| f.filename != filename));
     }
 
+    /// Deletes a project, as PyPI does when its owner removes it: its page and files then
+    /// answer 404.
+    pub fn remove_project(&self, project: &str) {
+        let key = normalize(project);
+        lock(&self.inner.owners).retain(|_, owner| *owner != key);
+        lock(&self.inner.projects).remove(&key);
+    }
+
     pub fn set_yanked(&self, project: &str, filename: &str, reason: Option<&str>) {
         self.with_project(project, |p| {
             for f in p.files.iter_mut().filter(|f| f.filename == filename) {

@@ -169,7 +169,11 @@ async fn sharded_crawls_merge_into_the_full_crawl() {
     assert!(sizes.iter().all(|&n| n < 12), "{sizes:?}");
     // The schema v2 columns this crawl leaves NULL, filled the same way in every state (keyed
     // by names, not ids), so that the merge must carry them. Before: merge dropped them.
-    for s in shards.iter().map(std::path::Path::new).chain([full.as_path()]) {
+    for s in shards
+        .iter()
+        .map(std::path::Path::new)
+        .chain([full.as_path()])
+    {
         db(s).execute_batch(
             "UPDATE projects SET removed_at = length(name);
              UPDATE file_metadata SET

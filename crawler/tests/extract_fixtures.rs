@@ -372,7 +372,7 @@ fn matplotlib_requires_txt_not_trusted() {
     assert_eq!(e.requires_dist, None);
     assert!(e.dynamic_setup_py);
     let why = e.unknown_reason.as_deref().unwrap_or("");
-    assert!(why.contains("build environment") && why.contains(".exists()"), "{why}");
+    assert!(why.contains("build environment"), "{why}");
     let (txt, _) = e.requires_txt.as_ref().expect("requires.txt set aside");
     assert!(txt.contains(&"setuptools_scm>=7".to_string()));
 }

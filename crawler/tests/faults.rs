@@ -302,7 +302,7 @@ fn refuses_a_state_of_another_schema_version() {
     drop(crawler::state::State::open(&path).unwrap());
     db(&path)
         .execute(
-            "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+            "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
             [],
         )
         .unwrap();
@@ -311,7 +311,7 @@ fn refuses_a_state_of_another_schema_version() {
         .expect("must refuse");
     let msg = err.to_string();
     assert!(
-        msg.contains("schema version \"2\"") && msg.contains("s.sqlite"),
+        msg.contains("schema version \"3\"") && msg.contains("s.sqlite"),
         "{msg}"
     );
 }

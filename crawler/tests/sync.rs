@@ -458,3 +458,43 @@ async fn unadvertised_sidecars_are_given_up_and_picked_up_again() {
     let probes = index.count(|r| r.path.ends_with(".metadata") && r.status == 404);
     assert!(probes < 80, "stopped probing: {probes} misses");
 }
+
+/// A project whose page later answers 404 is marked removed, keeps its files (history) and
+/// is left out of coverage; a page that comes back clears the mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_gone_from_the_index_is_marked_removed() {
+    let index = alpha_index(Config::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    sync(&path, options(&index.index_url(), &["alpha"])).await;
+    index.remove_project("alpha");
+    let s = sync(&path, options(&index.index_url(), &["alpha"])).await;
+    assert_eq!(s.projects_missing, ["alpha"]);
+    let c = db(&path);
+    let (removed, files): (bool, i64) = c
+        .query_row(
+            "SELECT p.removed_at IS NOT NULL, (SELECT count(*) FROM files f WHERE f.project_id = p.id)
+             FROM projects p WHERE p.name = 'alpha'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(removed);
+    assert_eq!(files, 3, "history kept");
+    let cov = crawler::coverage::compute(&c).unwrap();
+    assert!(
+        cov.by_kind_year.is_empty(),
+        "removed projects are not covered"
+    );
+    drop(c);
+    let index2 = alpha_index(Config::default()).await;
+    sync(&path, options(&index2.index_url(), &["alpha"])).await;
+    let removed: bool = db(&path)
+        .query_row(
+            "SELECT removed_at IS NOT NULL FROM projects WHERE name = 'alpha'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!removed);
+}

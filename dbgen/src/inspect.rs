@@ -53,6 +53,7 @@ pub fn summary(db: &Database) -> String {
             sec.crc32
         );
     }
+    requirement_states(db, &mut s);
     let per = |n: u32| {
         if n == 0 {
             0.0
@@ -71,6 +72,37 @@ pub fn summary(db: &Database) -> String {
         per(c.files)
     );
     s
+}
+
+/// Files by the state of their requires_dist: known, partial (some strings did not parse),
+/// unknown — the unknown ones by the reason the crawl recorded (setup.py failure causes).
+fn requirement_states(db: &Database, s: &mut String) {
+    let (mut known, mut partial, mut unknown) = (0u64, 0u64, 0u64);
+    let mut reasons: BTreeMap<&str, u64> = BTreeMap::new();
+    for p in db.projects() {
+        for r in p.releases() {
+            for f in r.files() {
+                let m = f.metadata();
+                if !m.requires_dist().known() {
+                    unknown += 1;
+                    *reasons
+                        .entry(m.unknown_reason().unwrap_or("(not recorded)"))
+                        .or_default() += 1;
+                } else if m.is_partial() {
+                    partial += 1;
+                } else {
+                    known += 1;
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "requires-dist: {known} files known, {partial} partial, {unknown} unknown"
+    );
+    for (reason, n) in reasons {
+        let _ = writeln!(s, "  unknown: {n:>8}  {reason}");
+    }
 }
 
 /// One project, newest release first; `None` when the database does not have it. Hashes
@@ -145,6 +177,12 @@ pub fn project(db: &Database, shards: &ShardSet, name: &str) -> Option<String> {
                 ("setup", m.setup_requires()),
             ] {
                 reqset(&mut s, label, set);
+            }
+            if let Some(why) = m.unknown_reason() {
+                let _ = writeln!(s, "    requires-dist unknown because: {why}");
+            }
+            for bad in m.unparsed() {
+                let _ = writeln!(s, "    PARTIAL: could not parse {bad:?}");
             }
         }
     }

@@ -130,10 +130,11 @@ fn run(cli: Cli) -> Result<()> {
             let (l, w) = (&built.load, &built.write);
             tracing::info!(?l, ?w, "build stats");
             eprintln!(
-                "wrote {} ({} bytes; pinion.db {} bytes) and {} hash shards in {} ({} bytes): {} files kept of {}; skipped {} requirement rows with NULL canonical, \
+                "wrote {} ({} bytes; pinion.db {} bytes) and {} hash shards in {} ({} bytes): {} files kept of {}; {} removed projects left out; skipped \
                  {} files without sha256, {} with non-PEP 440 or overlong versions, {} named unlike their project and version, \
                  {} with negative sizes; dropped {} other files, {} wheels for other platforms, \
-                 {} bad wheel names, {} without URL, {} empty releases, {} unparsable requirements, {} bad extras",
+                 {} bad wheel names, {} without URL, {} empty releases, {} bad extras; {} unparsable requirements kept \
+                 as notes of {} partial metadata records",
                 out.display(),
                 built.tarball.len(),
                 built.db.len(),
@@ -142,7 +143,7 @@ fn run(cli: Cli) -> Result<()> {
                 built.shards.iter().map(Vec::len).sum::<usize>(),
                 w.files_kept,
                 l.files,
-                l.skipped_requirements,
+                l.skipped_removed_projects,
                 l.skipped_no_sha256,
                 l.skipped_bad_version,
                 l.skipped_bad_filename,
@@ -152,8 +153,9 @@ fn run(cli: Cli) -> Result<()> {
                 w.dropped_bad_wheel_name,
                 w.dropped_no_url,
                 w.dropped_empty_releases,
+                w.bad_extras,
                 w.bad_requirements,
-                w.bad_extras
+                w.partial_metadata
             );
         }
         Command::Inspect { db, name, shards } => {

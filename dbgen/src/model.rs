@@ -67,6 +67,9 @@ pub struct Metadata {
     pub requires_python: Option<String>,
     pub build_backend: Option<String>,
     pub has_build_system: bool,
+    /// Why `requires_dist` is unknown, as the crawl state recorded it (e.g. `setup.py run
+    /// failed: needs-network`); `None` when known or not recorded.
+    pub unknown_reason: Option<String>,
 }
 
 /// A requirement set. `source: None` means unknown (the crawler could not extract it);
@@ -76,6 +79,9 @@ pub struct ReqSet {
     pub source: Option<String>,
     /// Canonical PEP 508 strings (`pinion_pep::canonical_requirement`).
     pub requirements: Vec<String>,
+    /// Requirement strings, as found, that did not parse: the set is **partial** when this
+    /// is not empty (never silently complete).
+    pub unparsed: Vec<String>,
 }
 
 impl ReqSet {
@@ -83,6 +89,7 @@ impl ReqSet {
         ReqSet {
             source: Some(source.to_string()),
             requirements,
+            unparsed: Vec::new(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Crawl state (SQLite, `crawler/schema.sql`, schema version 1) ↔ [`Universe`].
+//! Crawl state (SQLite, `crawler/schema.sql`, schema version 2) ↔ [`Universe`].
 //!
 //! Reading streams one project at a time in name order (the `projects.name` index gives the
 //! order, `files_by_project` and the requirements primary key the per-project rows), so
@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use crate::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 
 pub const SCHEMA_SQL: &str = include_str!("../../crawler/schema.sql");
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -27,7 +27,9 @@ pub enum StateError {
         path: String,
         source: rusqlite::Error,
     },
-    #[error("crawl state schema {0} unknown (dbgen reads {SCHEMA_VERSION})")]
+    #[error(
+        "crawl state schema {0} unknown (dbgen reads {SCHEMA_VERSION})\nhint: a version 1 state is migrated in place by any `crawler` command that opens it, e.g. `crawler coverage --state PATH`"
+    )]
     Schema(String),
     #[error("crawl state has no meta.last_sync_finished_at; pass --created-at")]
     NoCreatedAt,
@@ -49,8 +51,11 @@ pub const MAX_VERSION_LEN: usize = 128;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadStats {
     pub files: u64,
-    /// Requirement rows whose `canonical` is NULL (they did not parse when crawled).
-    pub skipped_requirements: u64,
+    /// Requirement rows whose `canonical` is NULL (they did not parse when crawled): kept
+    /// as the *unparsed* strings of a partial set.
+    pub partial_requirements: u64,
+    /// Projects marked removed from the index (`projects.removed_at`), left out.
+    pub skipped_removed_projects: u64,
     pub skipped_no_sha256: u64,
     /// Files whose version is not PEP 440 (cannot be ordered, so never resolvable) or is
     /// longer than [`MAX_VERSION_LEN`].
@@ -80,11 +85,11 @@ pub struct Loaded {
 const FILES_SQL: &str = "SELECT f.id, f.filename, f.url, f.version, f.kind, f.sha256, f.size, f.upload_time,
         f.requires_python, f.yanked, f.yanked_reason,
         m.file_id, m.requires_python, m.provides_extra, m.requires_dist_source,
-        m.build_requires_source, m.setup_requires_source, m.build_backend
+        m.build_requires_source, m.setup_requires_source, m.build_backend, m.unknown_reason
     FROM files f LEFT JOIN file_metadata m ON m.file_id = f.id WHERE f.project_id = ?1 ORDER BY f.id";
 
 const REQS_SQL: &str =
-    "SELECT kind, canonical FROM requirements WHERE file_id = ?1 ORDER BY kind, position";
+    "SELECT kind, canonical, raw FROM requirements WHERE file_id = ?1 ORDER BY kind, position";
 
 impl StateReader {
     pub fn open(path: &Path) -> Result<StateReader, StateError> {
@@ -149,13 +154,19 @@ impl StateReader {
         let sql = |e| self.sql(e);
         let mut projects = self
             .conn
-            .prepare("SELECT id, name, display_name FROM projects ORDER BY name")
+            .prepare(
+                "SELECT id, name, display_name, removed_at IS NOT NULL FROM projects ORDER BY name",
+            )
             .map_err(sql)?;
         let mut files = self.conn.prepare(FILES_SQL).map_err(sql)?;
         let mut reqs = self.conn.prepare(REQS_SQL).map_err(sql)?;
         let mut rows = projects.query([]).map_err(sql)?;
         while let Some(r) = rows.next().map_err(sql)? {
             let id: i64 = r.get(0).map_err(sql)?;
+            if r.get::<_, bool>(3).map_err(sql)? {
+                stats.skipped_removed_projects += 1;
+                continue;
+            }
             let name: String = r.get(1).map_err(sql)?;
             let project = ProjectName::new(&name).map_err(|e| StateError::BadFile {
                 filename: String::new(),
@@ -233,14 +244,15 @@ impl StateReader {
         let metadata = match has_metadata {
             None => None,
             Some(_) => {
-                let (mut dist, mut build, mut setup) = (Vec::new(), Vec::new(), Vec::new());
+                // (parsed, unparsed) per kind.
+                let mut sets: [(Vec<String>, Vec<String>); 3] = Default::default();
                 let mut q = reqs.query([id]).map_err(sql)?;
                 while let Some(row) = q.next().map_err(sql)? {
                     let kind: String = row.get(0).map_err(sql)?;
-                    let list = match kind.as_str() {
-                        "dist" => &mut dist,
-                        "build" => &mut build,
-                        "setup" => &mut setup,
+                    let set = match kind.as_str() {
+                        "dist" => &mut sets[0],
+                        "build" => &mut sets[1],
+                        "setup" => &mut sets[2],
                         // Dropping the row would make the file's requirements look complete
                         // when they are not; a schema violation means the state is damaged.
                         _ => {
@@ -251,10 +263,14 @@ impl StateReader {
                         }
                     };
                     match row.get::<_, Option<String>>(1).map_err(sql)? {
-                        None => stats.skipped_requirements += 1,
-                        Some(c) => list.push(c),
+                        Some(c) => set.0.push(c),
+                        None => {
+                            stats.partial_requirements += 1;
+                            set.1.push(row.get(2).map_err(sql)?);
+                        }
                     }
                 }
+                let [dist, build, setup] = sets;
                 let extras_json: String = r.get(13).map_err(sql)?;
                 let provides_extra: Vec<String> =
                     serde_json::from_str(&extras_json).map_err(|e| StateError::BadFile {
@@ -262,13 +278,17 @@ impl StateReader {
                         message: format!("provides_extra is not a JSON array of strings: {e}"),
                     })?;
                 let source = |i: usize| r.get::<_, Option<String>>(i).map_err(sql);
-                let set = |src: Option<String>, reqs: Vec<String>| match src {
-                    Some(s) => ReqSet {
-                        source: Some(s),
-                        requirements: reqs,
-                    },
-                    None => ReqSet::default(),
-                };
+                let set =
+                    |src: Option<String>, (requirements, unparsed): (Vec<String>, Vec<String>)| {
+                        match src {
+                            Some(s) => ReqSet {
+                                source: Some(s),
+                                requirements,
+                                unparsed,
+                            },
+                            None => ReqSet::default(),
+                        }
+                    };
                 let build_source = source(15)?;
                 let build_backend: Option<String> = r.get(17).map_err(sql)?;
                 let m = Metadata {
@@ -280,6 +300,7 @@ impl StateReader {
                     provides_extra,
                     requires_python: r.get(12).map_err(sql)?,
                     build_backend,
+                    unknown_reason: r.get(18).map_err(sql)?,
                 };
                 let arc = match shared.get_key_value(&m) {
                     Some((k, _)) => Arc::clone(k),
@@ -371,11 +392,12 @@ pub fn save(universe: &Universe, finished_at: i64, conn: &mut Connection) -> rus
         )?;
         let mut fm = tx.prepare(
             "INSERT INTO file_metadata (file_id, method, requires_python, provides_extra, requires_dist_source,
-                                        build_requires_source, setup_requires_source, build_backend, fetched_at)
-             VALUES (?1, 'pep658', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                        build_requires_source, setup_requires_source, build_backend, fetched_at,
+                                        unknown_reason)
+             VALUES (?1, 'pep658', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         let mut req = tx.prepare(
-            "INSERT INTO requirements (file_id, kind, position, raw, canonical) VALUES (?1, ?2, ?3, ?4, ?4)",
+            "INSERT INTO requirements (file_id, kind, position, raw, canonical) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for p in &universe.projects {
             proj.execute(params![p.name, p.display_name])?;
@@ -412,15 +434,18 @@ pub fn save(universe: &Universe, finished_at: i64, conn: &mut Connection) -> rus
                         m.build_requires.source,
                         m.setup_requires.source,
                         m.build_backend,
-                        finished_at
+                        finished_at,
+                        m.unknown_reason
                     ])?;
                     for (kind, set) in [
                         ("dist", &m.requires_dist),
                         ("build", &m.build_requires),
                         ("setup", &m.setup_requires),
                     ] {
-                        for (i, r) in set.requirements.iter().enumerate() {
-                            req.execute(params![fid, kind, i as i64, r])?;
+                        let rows = set.requirements.iter().map(|r| (r, Some(r)));
+                        let bad = set.unparsed.iter().map(|r| (r, None));
+                        for (i, (raw, canonical)) in rows.chain(bad).enumerate() {
+                            req.execute(params![fid, kind, i as i64, raw, canonical])?;
                         }
                     }
                 }

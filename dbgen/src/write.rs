@@ -8,8 +8,8 @@ use std::sync::Arc;
 use pep440_rs::Version;
 use pinion_pep::{ProjectName, WheelFilename};
 use resolver::db::layout::{
-    self, Counts, FixedHeader, MetadataRec, ProjectRec, SectionEntry, SectionKind, SparseRec,
-    TagSetRec,
+    self, Counts, FixedHeader, MetadataRec, NoteRec, ProjectRec, SectionEntry, SectionKind,
+    SparseRec, TagSetRec,
 };
 use zerocopy::IntoBytes;
 use zerocopy::little_endian::{I64, U32, U64};
@@ -63,8 +63,11 @@ pub struct WriteStats {
     pub dropped_no_url: u64,
     /// Releases left with no kept file.
     pub dropped_empty_releases: u64,
-    /// Requirement strings that did not parse (left out of their set).
+    /// Requirement strings that did not parse: left out of their set, which is marked
+    /// partial and lists them in its metadata note (never a silent drop).
     pub bad_requirements: u64,
+    /// Metadata records with a partial requirement set.
+    pub partial_metadata: u64,
     /// Provides-Extra names that are not valid extra names.
     pub bad_extras: u64,
 }
@@ -202,7 +205,9 @@ pub struct Writer {
     tagsets: Vec<TagSetRec>,
     tagset_ids: HashMap<[u32; 3], u32>,
     metadata: Vec<MetadataRec>,
+    /// Keyed by the record's bytes followed by its note's (reason, unparsed) ids.
     metadata_ids: HashMap<Vec<u8>, u32>,
+    notes: Vec<NoteRec>,
     /// Keyed by the `Arc`'s address: files sharing one `Arc<Metadata>` are converted once.
     /// Cleared per project, because the caller may free a project's `Arc`s afterwards and
     /// an address can then be reused.
@@ -334,6 +339,7 @@ impl Writer {
             tagset_ids: HashMap::new(),
             metadata: Vec::new(),
             metadata_ids: HashMap::new(),
+            notes: Vec::new(),
             metadata_by_ptr: HashMap::new(),
             reqsets: ReqSets {
                 blob: empty_set.clone(),
@@ -564,9 +570,34 @@ impl Writer {
         }
         let default = model::Metadata::default();
         let m: &model::Metadata = m.map_or(&default, |m| m);
-        let (rd, rd_src) = self.reqset(&m.requires_dist)?;
-        let (br, br_src) = self.reqset(&m.build_requires)?;
-        let (sr, sr_src) = self.reqset(&m.setup_requires)?;
+        let mut unparsed = Vec::new();
+        let (rd, rd_src) = self.reqset(&m.requires_dist, &mut unparsed)?;
+        let dist_partial = !unparsed.is_empty();
+        let before = unparsed.len();
+        let (br, br_src) = self.reqset(&m.build_requires, &mut unparsed)?;
+        let build_partial = unparsed.len() > before;
+        let before = unparsed.len();
+        let (sr, sr_src) = self.reqset(&m.setup_requires, &mut unparsed)?;
+        let setup_partial = unparsed.len() > before;
+        let unparsed_ids = unparsed
+            .iter()
+            .map(|r| self.strings.id(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let note_unparsed = self.lists.id(unparsed_ids)?;
+        let note_reason = if rd_src == 0 {
+            self.strings.opt(m.unknown_reason.as_deref())?
+        } else {
+            0
+        };
+        let flags = [
+            (m.has_build_system, layout::META_HAS_BUILD_SYSTEM),
+            (dist_partial, layout::META_PARTIAL_DIST),
+            (build_partial, layout::META_PARTIAL_BUILD),
+            (setup_partial, layout::META_PARTIAL_SETUP),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |acc, (_, bit)| acc | bit);
         let mut extras = Vec::new();
         for e in &m.provides_extra {
             match e.parse::<pep508_rs::ExtraName>() {
@@ -590,18 +621,27 @@ impl Writer {
             provides_extra: U32::new(self.lists.id(extra_ids)?),
             requires_python: U32::new(self.strings.opt(m.requires_python.as_deref())?),
             build_backend: U32::new(self.strings.opt(m.build_backend.as_deref())?),
-            flags: U32::new(if m.has_build_system {
-                layout::META_HAS_BUILD_SYSTEM
-            } else {
-                0
-            }),
+            flags: U32::new(flags),
         };
-        let id = match self.metadata_ids.get(rec.as_bytes()) {
+        let mut key = rec.as_bytes().to_vec();
+        key.extend_from_slice(&note_reason.to_le_bytes());
+        key.extend_from_slice(&note_unparsed.to_le_bytes());
+        let id = match self.metadata_ids.get(&key) {
             Some(&id) => id,
             None => {
                 let id = to_u32(self.metadata.len(), "metadata count")?;
-                self.metadata_ids.insert(rec.as_bytes().to_vec(), id);
+                self.metadata_ids.insert(key, id);
                 self.metadata.push(rec);
+                if flags & layout::META_PARTIAL != 0 {
+                    self.stats.partial_metadata += 1;
+                }
+                if note_reason != 0 || note_unparsed != 0 {
+                    self.notes.push(NoteRec {
+                        metadata: U32::new(id),
+                        reason: U32::new(note_reason),
+                        unparsed: U32::new(note_unparsed),
+                    });
+                }
                 id
             }
         };
@@ -610,7 +650,13 @@ impl Writer {
     }
 
     /// (set offset, source string id). An unknown set is stored as (0, 0) whatever it holds.
-    fn reqset(&mut self, set: &model::ReqSet) -> Result<(u32, u32), WriteError> {
+    /// Requirements that do not parse (the crawl state's, and canonical strings the encoder
+    /// cannot take) are appended to `unparsed`.
+    fn reqset(
+        &mut self,
+        set: &model::ReqSet,
+        unparsed: &mut Vec<String>,
+    ) -> Result<(u32, u32), WriteError> {
         let Some(source) = set.source.as_deref().filter(|s| !s.is_empty()) else {
             return Ok((0, 0));
         };
@@ -618,11 +664,16 @@ impl Writer {
         let mut body = Vec::new();
         let mut n = 0u64;
         for r in &set.requirements {
-            if let Some(bytes) = self.requirement(r)? {
-                body.extend_from_slice(&bytes);
-                n += 1;
+            match self.requirement(r)? {
+                Some(bytes) => {
+                    body.extend_from_slice(&bytes);
+                    n += 1;
+                }
+                None => unparsed.push(r.clone()),
             }
         }
+        self.stats.bad_requirements += set.unparsed.len() as u64;
+        unparsed.extend(set.unparsed.iter().cloned());
         let mut encoded = Vec::with_capacity(body.len() + 2);
         layout::put_varint(&mut encoded, n);
         encoded.extend_from_slice(&body);
@@ -783,7 +834,7 @@ impl Writer {
         manifest: &[[u8; 32]],
     ) -> Result<Vec<u8>, WriteError> {
         let (r, f) = (&self.releases, &self.files);
-        let sections: [(SectionKind, &[u8]); 18] = [
+        let sections: [(SectionKind, &[u8]); 19] = [
             (SectionKind::StrOffsets, self.strings.offsets.as_bytes()),
             (SectionKind::StrBytes, &self.strings.bytes),
             (SectionKind::ListOffsets, self.lists.offsets.as_bytes()),
@@ -805,6 +856,7 @@ impl Writer {
             (SectionKind::Metadata, self.metadata.as_bytes()),
             (SectionKind::ReqSets, &self.reqsets.blob),
             (SectionKind::ShardManifest, manifest.as_flattened()),
+            (SectionKind::MetadataNotes, self.notes.as_bytes()),
         ];
         let url = index_url.as_bytes();
         let table_end = layout::FIXED_HEADER_LEN + sections.len() * layout::SECTION_ENTRY_LEN;

@@ -372,20 +372,21 @@ fn unknown_crawl_state_schema() {
     let mut conn = rusqlite::Connection::open(&path).unwrap();
     dbgen::state::save(&common::fixture(), 5, &mut conn).unwrap();
     conn.execute(
-        "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
         [],
     )
     .unwrap();
     drop(conn);
     let err = dbgen::build(&path, None, None).err().unwrap();
-    assert_eq!(
-        err.to_string(),
-        "crawl state schema 2 unknown (dbgen reads 1)"
+    assert!(
+        err.to_string()
+            .starts_with("crawl state schema 3 unknown (dbgen reads 2)\nhint:"),
+        "{err}"
     );
 }
 
 #[test]
-fn null_canonical_rows_are_skipped_and_counted() {
+fn null_canonical_rows_make_partial_sets() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.sqlite");
     let mut conn = rusqlite::Connection::open(&path).unwrap();
@@ -397,8 +398,9 @@ fn null_canonical_rows_are_skipped_and_counted() {
     .unwrap();
     drop(conn);
     let built = dbgen::build(&path, None, None).unwrap();
-    assert_eq!(built.load.skipped_requirements, 4);
+    assert_eq!(built.load.partial_requirements, 4);
     let db = Database::from_bytes(built.db).unwrap();
+    db.verify().unwrap();
     let names: Vec<String> = db
         .project("requests")
         .unwrap()
@@ -414,6 +416,19 @@ fn null_canonical_rows_are_skipped_and_counted() {
         .map(|r| r.name().to_string())
         .collect();
     assert_eq!(names, ["charset-normalizer", "pysocks"]);
+    // Not silently complete: the metadata is partial and names the strings left out.
+    let meta = db
+        .project("requests")
+        .unwrap()
+        .releases()
+        .next()
+        .unwrap()
+        .files()
+        .next()
+        .unwrap()
+        .metadata();
+    assert!(meta.is_partial());
+    assert_eq!(meta.unparsed().collect::<Vec<_>>(), ["idna>=2.5,<4"]);
 }
 
 #[test]

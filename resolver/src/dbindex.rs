@@ -170,6 +170,7 @@ impl Index for DbIndex<'_> {
             build,
             has_build_system: m.has_build_system(),
             provides_extra: m.provides_extra().map(str::to_string).collect(),
+            unparsed: m.unparsed().map(str::to_string).collect(),
         })
     }
 

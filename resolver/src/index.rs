@@ -53,6 +53,9 @@ pub struct FileMeta {
     pub has_build_system: bool,
     /// `Provides-Extra`, as published (older metadata may define extras only in markers).
     pub provides_extra: Vec<String>,
+    /// Requirement strings the crawler found but could not parse: the requirements above
+    /// are then partial.
+    pub unparsed: Vec<String>,
 }
 
 /// Identity of the database for the lock's `db` section.
@@ -275,6 +278,7 @@ impl Index for MemIndex {
             build: parse_all(&m.build)?,
             has_build_system: m.has_build_system,
             provides_extra: Vec::new(),
+            unparsed: Vec::new(),
         })
     }
 

@@ -69,6 +69,13 @@ pub fn build_lock<I: Index>(
         if !known {
             warnings.push(format!("{name} {}: requirements unknown (the database could not extract them); its dependencies are not locked", cand.version_str));
         }
+        let unparsed = solver.unparsed_of(name, version);
+        for bad in &unparsed {
+            warnings.push(format!(
+                "{name} {}: requirement {bad:?} could not be parsed when crawled; its requirements are partial and may miss dependencies",
+                cand.version_str
+            ));
+        }
         let (format, source) = match offer {
             Offer::Wheel { release, file } | Offer::Sdist { release, file } => {
                 let files = solver.files(name, release);
@@ -104,7 +111,13 @@ pub fn build_lock<I: Index>(
             "extras".into(),
             json!(extras.get(&**name).cloned().unwrap_or_default()),
         );
-        value.insert("requirements_known".into(), json!(known));
+        value.insert(
+            "requirements_known".into(),
+            json!(known && unparsed.is_empty()),
+        );
+        if !unparsed.is_empty() {
+            value.insert("unparsed_requirements".into(), json!(unparsed));
+        }
         entries.insert(
             name.to_string(),
             Entry {

@@ -405,6 +405,14 @@ impl<'a, I: Index> Solver<'a, I> {
         Some((offer, meta.unwrap_or_default(), known))
     }
 
+    /// Requirement strings of the chosen file that the crawler could not parse (its
+    /// requirements are partial when this is not empty).
+    pub fn unparsed_of(&self, name: &str, version: &Version) -> Vec<String> {
+        self.meta_for(name, version)
+            .map(|(_, meta, _)| meta.unparsed)
+            .unwrap_or_default()
+    }
+
     fn applies(&self, dep: &Dep, extras: &[ExtraName]) -> bool {
         dep.marker.evaluate(&self.opts.target.markers, extras)
     }

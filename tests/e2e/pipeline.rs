@@ -67,6 +67,15 @@ fn resolve(
     requirements: &str,
     python: &str,
 ) -> serde_json::Value {
+    resolve_with_warnings(db, shards, requirements, python).0
+}
+
+fn resolve_with_warnings(
+    db: &Database,
+    shards: &[Vec<u8>],
+    requirements: &str,
+    python: &str,
+) -> (serde_json::Value, Vec<String>) {
     let mut reqs = RequirementSet::default();
     reqs.add_text(Path::new("requirements.txt"), requirements, false)
         .unwrap();
@@ -84,7 +93,7 @@ fn resolve(
         .with_sha256(db.sha256_hex())
         .with_shards(set);
     match resolver::resolve(&index, &reqs, &opts) {
-        Ok(outcome) => outcome.lock,
+        Ok(outcome) => (outcome.lock, outcome.warnings),
         Err(e) => panic!("resolution failed: {e}"),
     }
 }
@@ -180,4 +189,66 @@ async fn crawl_build_resolve() {
         built.tarball
     );
     assert_eq!(resolve(&db, &built.shards, "app\n", "3.11.7"), lock);
+}
+
+/// A requirement string that does not parse (seen on PyPI: `'setuptools>=45.0.0'` with its
+/// quotes) makes the set partial all the way: crawl state row with the error, a partial
+/// metadata record listing the string in the DB, a resolver warning naming package and
+/// string, and `requirements_known: false` in the lock. Before issue 13 the row was dropped
+/// with only a count and the lock said `requirements_known: true`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparsable_requirement_is_partial_end_to_end() {
+    let index = TestIndex::start(Config::default()).await.unwrap();
+    index.add_file(
+        "app",
+        wheel_file("app", "1.0", &["lib", "'setuptools>=45.0.0'"], None),
+    );
+    index.add_file("lib", wheel_file("lib", "1.0", &[], None));
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("crawl.sqlite");
+    crawl(&index, &state).await;
+    let (raw, error): (String, Option<String>) = State::open(&state)
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT raw, error FROM requirements WHERE canonical IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(raw, "'setuptools>=45.0.0'");
+    assert!(error.is_some());
+
+    let built = dbgen::build(&state, Some(1_767_225_600), None).unwrap();
+    assert_eq!(built.load.partial_requirements, 1);
+    assert_eq!(built.write.partial_metadata, 1);
+    let db = Database::from_bytes(built.db.clone()).unwrap();
+    db.verify().unwrap();
+    let app = db.project("app").unwrap();
+    let release = app.releases().next().unwrap();
+    let meta = release.files().next().unwrap().metadata();
+    assert!(meta.is_partial());
+    assert_eq!(
+        meta.unparsed().collect::<Vec<_>>(),
+        ["'setuptools>=45.0.0'"]
+    );
+
+    let (lock, warnings) = resolve_with_warnings(&db, &built.shards, "app\n", "3.11.7");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("app 1.0:") && w.contains("'setuptools>=45.0.0'")),
+        "{warnings:?}"
+    );
+    assert_eq!(lock["packages"]["app"]["requirements_known"], false);
+    assert_eq!(
+        lock["packages"]["app"]["unparsed_requirements"],
+        serde_json::json!(["'setuptools>=45.0.0'"])
+    );
+    // What did parse is still locked.
+    assert_eq!(
+        lock["packages"]["app"]["dependencies"],
+        serde_json::json!(["lib"])
+    );
+    assert_eq!(lock["packages"]["lib"]["requirements_known"], true);
 }

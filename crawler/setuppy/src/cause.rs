@@ -87,15 +87,63 @@ mod tests {
     fn classes() {
         use RunErrorKind::*;
         for (e, want) in [
-            (err(Exception, "URLError: <urlopen error [Errno -3] Temporary failure in name resolution>", ""), "needs-network"),
-            (err(SystemExit, "error: Could not find suitable distribution for Requirement.parse('x')", ""), "needs-network"),
-            (err(Exception, "SyntaxError: Missing parentheses in call to 'print'", ""), "python2-only"),
-            (err(Exception, "NameError: name 'execfile' is not defined", ""), "python2-only"),
-            (err(ImportError, "ModuleNotFoundError: No module named 'urllib2'", ""), "python2-only"),
-            (err(Exception, "FileNotFoundError: [Errno 2] No such file or directory: 'requirements.txt'", ""), "missing-file"),
-            (err(ImportError, "ModuleNotFoundError: No module named 'numpy'", ""), "missing-module"),
+            (
+                err(
+                    Exception,
+                    "URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
+                    "",
+                ),
+                "needs-network",
+            ),
+            (
+                err(
+                    SystemExit,
+                    "error: Could not find suitable distribution for Requirement.parse('x')",
+                    "",
+                ),
+                "needs-network",
+            ),
+            (
+                err(
+                    Exception,
+                    "SyntaxError: Missing parentheses in call to 'print'",
+                    "",
+                ),
+                "python2-only",
+            ),
+            (
+                err(Exception, "NameError: name 'execfile' is not defined", ""),
+                "python2-only",
+            ),
+            (
+                err(
+                    ImportError,
+                    "ModuleNotFoundError: No module named 'urllib2'",
+                    "",
+                ),
+                "python2-only",
+            ),
+            (
+                err(
+                    Exception,
+                    "FileNotFoundError: [Errno 2] No such file or directory: 'requirements.txt'",
+                    "",
+                ),
+                "missing-file",
+            ),
+            (
+                err(
+                    ImportError,
+                    "ModuleNotFoundError: No module named 'numpy'",
+                    "",
+                ),
+                "missing-module",
+            ),
             (err(Timeout, "wall-clock limit", ""), "timeout"),
-            (err(Unsupported, "Unsupported: setup() uses the pbr plugin", ""), "unsupported-build-helper"),
+            (
+                err(Unsupported, "Unsupported: setup() uses the pbr plugin", ""),
+                "unsupported-build-helper",
+            ),
             (err(Exception, "ValueError: x", ""), "exception"),
         ] {
             assert_eq!(classify_failure(&e), want, "{e:?}");

@@ -45,13 +45,14 @@ fn parse_ini(text: &str) -> Result<Ini, String> {
             Some(i) => &mut ini.sections[i].1,
         }
     }
-    let finish = |ini: &mut Ini, at: Option<Option<usize>>, current: &mut Option<(Vec<String>, usize)>| {
-        if let (Some((lines, _)), Some(at)) = (current.take(), at)
-            && let Some(last) = opts(ini, at).last_mut()
-        {
-            last.1 = lines.join("\n").trim_end().to_string();
-        }
-    };
+    let finish =
+        |ini: &mut Ini, at: Option<Option<usize>>, current: &mut Option<(Vec<String>, usize)>| {
+            if let (Some((lines, _)), Some(at)) = (current.take(), at)
+                && let Some(last) = opts(ini, at).last_mut()
+            {
+                last.1 = lines.join("\n").trim_end().to_string();
+            }
+        };
     for (idx, line) in text.lines().enumerate() {
         let lineno = idx + 1;
         let stripped = line.trim();
@@ -168,7 +169,9 @@ fn interpolate<'v>(
             rest = after;
         } else if let Some(after) = rest.strip_prefix("%(") {
             // `%\(([^)]+)\)s`
-            let Some(close) = after.find(')').filter(|&c| c > 0 && after[c + 1..].starts_with('s'))
+            let Some(close) = after
+                .find(')')
+                .filter(|&c| c > 0 && after[c + 1..].starts_with('s'))
             else {
                 return Err(format!("bad interpolation variable reference {rest:?}"));
             };
@@ -181,10 +184,14 @@ fn interpolate<'v>(
                 out.push_str(value);
             }
         } else {
-            return Err(format!("'%' must be followed by '%' or '(', found: {rest:?}"));
+            return Err(format!(
+                "'%' must be followed by '%' or '(', found: {rest:?}"
+            ));
         }
         if out.len() > MAX_EXPANDED {
-            return Err(format!("interpolated value larger than {MAX_EXPANDED} bytes"));
+            return Err(format!(
+                "interpolated value larger than {MAX_EXPANDED} bytes"
+            ));
         }
     }
     out.push_str(rest);
@@ -342,9 +349,8 @@ pub(crate) fn parse(text: &str, read: &dyn Fn(&str) -> FileRead) -> Result<Setup
             .find(|(k, _)| setuptools_key(section, k) == key)
             .map(|(_, v)| v.clone())
     };
-    let field = |key: &str| {
-        get(&options, "options", key).map_or(Field::Absent, |v| parse_list(&v, read))
-    };
+    let field =
+        |key: &str| get(&options, "options", key).map_or(Field::Absent, |v| parse_list(&v, read));
     let extras = section("options.extras_require")?.map(|opts| {
         let mut reqs = Vec::new();
         let mut names = Vec::new();
@@ -441,11 +447,23 @@ mod tests {
     fn interpolation_errors_fail_like_setuptools() {
         for (text, want) in [
             // Cross-section references are ExtendedInterpolation syntax, not Basic.
-            ("[a]\nx = 1\n[options]\ninstall_requires = %(a:x)s\n", "no option \"a:x\""),
-            ("[options]\ninstall_requires = %(missing)s\n", "no option \"missing\""),
-            ("[tool:pytest]\nlog_format = %(asctime)s\n", "[tool:pytest] log_format"),
+            (
+                "[a]\nx = 1\n[options]\ninstall_requires = %(a:x)s\n",
+                "no option \"a:x\"",
+            ),
+            (
+                "[options]\ninstall_requires = %(missing)s\n",
+                "no option \"missing\"",
+            ),
+            (
+                "[tool:pytest]\nlog_format = %(asctime)s\n",
+                "[tool:pytest] log_format",
+            ),
             ("[options]\nx = 50%\n", "'%' must be followed by '%' or '('"),
-            ("[options]\nx = %(y\n", "bad interpolation variable reference"),
+            (
+                "[options]\nx = %(y\n",
+                "bad interpolation variable reference",
+            ),
             ("[options]\na = %(a)s\n", "deeper than 10 levels"),
         ] {
             let err = parse(text, &no_files).unwrap_err();
@@ -463,7 +481,10 @@ mod tests {
         // Exponential growth is capped.
         let mut text = String::from("[s]\nx0 = aaaaaaaaaaaaaaaa\n");
         for i in 1..10 {
-            text.push_str(&format!("x{i} = %(x{0})s%(x{0})s%(x{0})s%(x{0})s%(x{0})s\n", i - 1));
+            text.push_str(&format!(
+                "x{i} = %(x{0})s%(x{0})s%(x{0})s%(x{0})s%(x{0})s\n",
+                i - 1
+            ));
         }
         assert!(parse(&text, &no_files).unwrap_err().contains("larger than"));
     }
@@ -511,7 +532,10 @@ mod tests {
         }
         // Only a value that starts with `file:` is a directive.
         let cfg = parse("[options]\ninstall_requires =\n\tfile: x.txt\n", &files).unwrap();
-        assert_eq!(cfg.install_requires, Field::Value(vec!["file: x.txt".into()]));
+        assert_eq!(
+            cfg.install_requires,
+            Field::Value(vec!["file: x.txt".into()])
+        );
     }
 
     #[test]

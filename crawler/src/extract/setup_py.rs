@@ -648,10 +648,19 @@ mod tests {
             Some("a condition tests .exists()")
         );
         for (src, what) in [
-            ("if sys.version_info < (3,):\n    reqs = ['a']\n", "sys.version_info"),
-            ("if x:\n    pass\nelif platform.system() == 'Windows':\n    pass\n", "platform.system"),
+            (
+                "if sys.version_info < (3,):\n    reqs = ['a']\n",
+                "sys.version_info",
+            ),
+            (
+                "if x:\n    pass\nelif platform.system() == 'Windows':\n    pass\n",
+                "platform.system",
+            ),
             ("r = ['a'] if os.environ.get('X') else []\n", "os.environ"),
-            ("if os.path.isfile('requirements.txt'):\n    pass\n", ".isfile()"),
+            (
+                "if os.path.isfile('requirements.txt'):\n    pass\n",
+                ".isfile()",
+            ),
         ] {
             let got = environment_condition(src).unwrap_or_default();
             assert!(got.contains(what), "{src}: {got}");

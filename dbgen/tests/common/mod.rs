@@ -299,6 +299,7 @@ fn metadata() -> impl Strategy<Value = Option<Arc<Metadata>>> {
                 requires_python: rp.map(Into::into),
                 build_backend: backend.map(Into::into),
                 has_build_system,
+                unknown_reason: None,
             }
         });
     prop::option::of(m.prop_map(Arc::new))
@@ -432,6 +433,7 @@ pub fn fixture() -> Universe {
         requires_python: Some(">=3.7".into()),
         build_backend: None,
         has_build_system: false,
+        unknown_reason: None,
     });
     let sdist_meta = Arc::new(Metadata {
         requires_dist: ReqSet::known("pkg-info", vec![canon("idna")]),
@@ -441,6 +443,7 @@ pub fn fixture() -> Universe {
         requires_python: None,
         build_backend: Some("setuptools.build_meta".into()),
         has_build_system: true,
+        unknown_reason: None,
     });
     let file = |filename: &str, kind, meta: Option<Arc<Metadata>>, n: u8| File {
         filename: filename.into(),

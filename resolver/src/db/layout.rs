@@ -108,10 +108,12 @@ pub enum SectionKind {
     /// The hash shards' manifest: one 32-byte sha256 per shard file, in shard order. The
     /// shard count is the number of records, a power of two.
     ShardManifest = 18,
+    /// `NoteRec`s: why a metadata record's requirements are partial or unknown.
+    MetadataNotes = 19,
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 18] = [
+    pub const ALL: [SectionKind; 19] = [
         SectionKind::StrOffsets,
         SectionKind::StrBytes,
         SectionKind::ListOffsets,
@@ -130,6 +132,7 @@ impl SectionKind {
         SectionKind::Metadata,
         SectionKind::ReqSets,
         SectionKind::ShardManifest,
+        SectionKind::MetadataNotes,
     ];
 
     pub fn from_u32(v: u32) -> Option<SectionKind> {
@@ -156,6 +159,7 @@ impl SectionKind {
             SectionKind::Metadata => "metadata",
             SectionKind::ReqSets => "requirement sets",
             SectionKind::ShardManifest => "shard manifest",
+            SectionKind::MetadataNotes => "metadata notes",
         }
     }
 }
@@ -298,11 +302,32 @@ pub struct MetadataRec {
     pub provides_extra: U32,
     pub requires_python: U32,
     pub build_backend: U32,
-    /// bit 0: the sdist declares a pyproject `[build-system]`.
+    /// bit 0: the sdist declares a pyproject `[build-system]`; bits 1–3: requires_dist,
+    /// build_requires, setup_requires is **partial** (some requirement strings did not
+    /// parse; they are listed in the record's `NoteRec`).
     pub flags: U32,
 }
 
 pub const META_HAS_BUILD_SYSTEM: u32 = 1;
+pub const META_PARTIAL_DIST: u32 = 2;
+pub const META_PARTIAL_BUILD: u32 = 4;
+pub const META_PARTIAL_SETUP: u32 = 8;
+pub const META_PARTIAL: u32 = META_PARTIAL_DIST | META_PARTIAL_BUILD | META_PARTIAL_SETUP;
+pub const META_FLAGS: u32 = META_HAS_BUILD_SYSTEM | META_PARTIAL;
+
+/// What the crawl could not read for one metadata record. One per record that is partial or
+/// whose requires_dist is unknown with a recorded reason, sorted by `metadata`.
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct NoteRec {
+    /// Index of the `MetadataRec`.
+    pub metadata: U32,
+    /// String id: why requires_dist is unknown (crawl state `unknown_reason`), 0 = none.
+    pub reason: U32,
+    /// List id of string ids: the requirement strings (as found) that did not parse, in
+    /// crawl order over requires_dist, build_requires, setup_requires; 0 = none.
+    pub unparsed: U32,
+}
 
 /// Operator codes used in requirement sets.
 pub const OPERATORS: [(u32, pep440_rs::Operator); 10] = [
@@ -348,6 +373,7 @@ pub fn record_len(kind: SectionKind) -> usize {
         K::ShardManifest => 32,
         K::TagSets => size_of::<TagSetRec>(),
         K::Metadata => size_of::<MetadataRec>(),
+        K::MetadataNotes => size_of::<NoteRec>(),
     }
 }
 
@@ -493,6 +519,7 @@ mod tests {
         assert_eq!(size_of::<TagSetRec>(), 12);
         assert_eq!(size_of::<MetadataRec>(), 40);
         assert_eq!(size_of::<SparseRec>(), 8);
+        assert_eq!(size_of::<NoteRec>(), 12);
     }
 
     #[test]

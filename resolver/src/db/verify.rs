@@ -85,10 +85,11 @@ pub(super) fn verify(db: &Database) -> Result<(), DbError> {
         list_of(m.provides_extra.get(), &what, &string_ok)?;
         str_id(m.requires_python.get(), &what)?;
         str_id(m.build_backend.get(), &what)?;
-        if m.flags.get() & !layout::META_HAS_BUILD_SYSTEM != 0 {
+        if m.flags.get() & !layout::META_FLAGS != 0 {
             return bad(format!("{what}: unknown flag bits"));
         }
     }
+    metadata_notes(db, &|id, what| list_of(id, what, &string_ok))?;
     // The empty set at offset 0 is always present, used or not.
     used.insert(0);
     if used.len() != set_starts.len() {
@@ -512,6 +513,48 @@ pub(super) fn verify_shards(
                 layout::shard_file_name(index)
             ));
         }
+    }
+    Ok(())
+}
+
+/// Notes: strictly sorted by metadata id, ids in range, never empty; a record has a note
+/// with unparsed strings exactly when it has a partial flag, and a reason only when its
+/// requires_dist is unknown.
+fn metadata_notes(
+    db: &Database,
+    strings_list: &dyn Fn(u32, &str) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let strings = db.info.counts.strings;
+    let metas = db.records::<MetadataRec>(SectionKind::Metadata);
+    let notes = db.records::<layout::NoteRec>(SectionKind::MetadataNotes);
+    let mut next = 0usize;
+    for (i, m) in metas.iter().enumerate() {
+        let note = notes.get(next).filter(|n| n.metadata.get() as usize == i);
+        if let Some(n) = note {
+            next += 1;
+            let what = format!("metadata note {}", next - 1);
+            if n.reason.get() == 0 && n.unparsed.get() == 0 {
+                return bad(format!("{what}: empty"));
+            }
+            if n.reason.get() != 0 && m.requires_dist_source.get() != 0 {
+                return bad(format!("{what}: a reason for a known requires_dist"));
+            }
+            if n.reason.get() >= strings {
+                return bad(format!("{what}: reason string id out of range"));
+            }
+            strings_list(n.unparsed.get(), &what)?;
+        }
+        let has_unparsed = note.is_some_and(|n| n.unparsed.get() != 0);
+        if has_unparsed != (m.flags.get() & layout::META_PARTIAL != 0) {
+            return bad(format!(
+                "metadata {i}: partial flags and the unparsed strings of its note disagree"
+            ));
+        }
+    }
+    if next != notes.len() {
+        return bad(format!(
+            "metadata note {next}: not sorted by metadata id, or the id is out of range"
+        ));
     }
     Ok(())
 }

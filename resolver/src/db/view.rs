@@ -475,6 +475,35 @@ impl<'a> Metadata<'a> {
     pub fn has_build_system(&self) -> bool {
         self.rec.flags.get() & layout::META_HAS_BUILD_SYSTEM != 0
     }
+
+    /// Whether some requirement set is partial: requirement strings that did not parse
+    /// were left out (see [`Metadata::unparsed`]).
+    pub fn is_partial(&self) -> bool {
+        self.rec.flags.get() & layout::META_PARTIAL != 0
+    }
+
+    fn note(&self) -> Option<&'a layout::NoteRec> {
+        let notes = self
+            .db
+            .records::<layout::NoteRec>(SectionKind::MetadataNotes);
+        notes
+            .binary_search_by_key(&self.id, |n| n.metadata.get())
+            .ok()
+            .map(|i| &notes[i])
+    }
+
+    /// The requirement strings (as found by the crawler) that did not parse.
+    pub fn unparsed(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let db = self.db;
+        let list = self.note().map_or(0, |n| n.unparsed.get());
+        db.list(list).iter().map(move |id| db.string(id.get()))
+    }
+
+    /// Why requires_dist is unknown, as the crawl recorded it (e.g. `setup.py run failed:
+    /// needs-network`).
+    pub fn unknown_reason(&self) -> Option<&'a str> {
+        self.db.opt_string(self.note()?.reason.get())
+    }
 }
 
 /// A requirement set. Unknown (`known() == false`) means the crawler could not extract it,
