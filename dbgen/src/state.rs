@@ -14,7 +14,7 @@ use std::sync::Arc;
 use pep440_rs::Version;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
-use crate::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 
 pub const SCHEMA_SQL: &str = include_str!("../../crawler/schema.sql");
 pub const SCHEMA_VERSION: &str = "1";

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
-use resolver::db::{Database, ShardSet, layout};
+use pinion_db::{Database, ShardSet, layout};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
 use resolver::requirements::RequirementSet;
@@ -137,7 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         tracing::debug!("nixpkgs package {skipped} has no PEP 440 version; never offered");
     }
     let exclude_newer = match &cli.exclude_newer {
-        Some(d) => match resolver::lock::parse_date(d) {
+        Some(d) => match pinion_db::time::parse_date(d) {
             Some(t) => Some(t),
             None => bail!("--exclude-newer {d:?}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"),
         },

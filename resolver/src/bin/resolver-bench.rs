@@ -190,9 +190,9 @@ fn main() -> anyhow::Result<()> {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("resolver"),
     };
-    let db = resolver::db::Database::open(&cli.db)
+    let db = pinion_db::Database::open(&cli.db)
         .with_context(|| format!("opening {}", cli.db.display()))?;
-    let created = resolver::lock::rfc3339(db.info().created_at);
+    let created = pinion_db::time::rfc3339(db.info().created_at);
     // The Nix library knows the DB's sha256 from its manifest and passes it, so each timed
     // run skips hashing the file, as in real use.
     let sha256 = db.sha256_hex();
