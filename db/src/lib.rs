@@ -16,9 +16,9 @@
 
 mod error;
 pub mod layout;
-mod shards;
 mod mmap;
 pub mod model;
+mod shards;
 pub mod tarball;
 pub mod time;
 mod verify;

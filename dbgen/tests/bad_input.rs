@@ -339,7 +339,9 @@ fn writer_rejects_bad_models() {
     ));
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "2.31".into();
-    let err = pinion_db::write_db(&u, &BuildOptions::new(0)).err().unwrap();
+    let err = pinion_db::write_db(&u, &BuildOptions::new(0))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("same release"), "{err}");
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "two".into();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use pep440_rs::Version;
 use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
-use proptest::prelude::*;
 use pinion_db::{Database, FileKind as DbKind, ShardSet};
+use proptest::prelude::*;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct PView {

@@ -80,10 +80,7 @@ fn main() -> Result<()> {
         std::fs::write(&paths[2], &built.db)?;
         std::fs::create_dir_all(&paths[3])?;
         for (i, bytes) in (0u32..).zip(&built.shards) {
-            std::fs::write(
-                paths[3].join(pinion_db::layout::shard_file_name(i)),
-                bytes,
-            )?;
+            std::fs::write(paths[3].join(pinion_db::layout::shard_file_name(i)), bytes)?;
         }
         println!("{} {}", start.elapsed().as_secs_f64(), vm_hwm_kib());
         return Ok(());
