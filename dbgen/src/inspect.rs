@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use resolver::db::{Database, FileKind, Metadata, ReqSet, ShardSet, layout};
+use pinion_db::{Database, FileKind, Metadata, ReqSet, ShardSet, layout};
 
-use crate::time::rfc3339;
+use pinion_db::time::rfc3339;
 
 pub fn summary(db: &Database) -> String {
     let info = db.info();

@@ -1,23 +1,16 @@
 //! dbgen turns pinion's crawl state (SQLite) into the binary database the resolver reads
-//! offline (`data-format.md`), packs it as a deterministic `.tar.gz` with a manifest, and
-//! inspects/verifies databases. The in-memory [`model::Universe`] plus [`write_db`] let other
-//! crates' tests build fixture databases without SQLite.
+//! offline, packs it as a deterministic `.tar.gz` with a manifest, and inspects/verifies
+//! databases. The format itself (layout, writer, reader, tarball) lives in `pinion_db`; this
+//! crate loads the crawl state into a [`pinion_db::model::Universe`] and drives the writer.
 #![forbid(unsafe_code)]
 
 pub mod inspect;
-pub mod model;
 pub mod state;
 pub mod synth;
-pub mod tarball;
-pub mod time;
-mod write;
 
 use std::path::Path;
 
-pub use write::{
-    BuildOptions, WriteError, WriteStats, Writer, Written, default_shard_count, write_db,
-    write_db_with_stats,
-};
+use pinion_db::{BuildOptions, WriteError, WriteStats, Writer, Written, tarball};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -26,7 +19,7 @@ pub enum BuildError {
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("the database just written does not open: {0}")]
-    Reopen(#[from] resolver::db::DbError),
+    Reopen(#[from] pinion_db::DbError),
     #[error("packing the tarball: {0}")]
     Tarball(#[from] std::io::Error),
 }
@@ -67,7 +60,7 @@ pub fn build(
     )?;
     let Written { db, shards } = written;
     // Reopening checks what was written and yields the header facts for the manifest.
-    let database = resolver::db::Database::from_bytes(db)?;
+    let database = pinion_db::Database::from_bytes(db)?;
     let info = database.info();
     let db = database.into_bytes();
     let tarball = tarball::build_tarball(&db, &info)?;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use pinion_db::Database;
 use pinion_pep::output;
-use resolver::db::Database;
 
 #[derive(Parser)]
 #[command(
@@ -86,7 +86,7 @@ fn main() -> ExitCode {
 fn write_shards(dir: &Path, shards: &[Vec<u8>]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let names: std::collections::HashSet<String> = (0..shards.len() as u32)
-        .map(resolver::db::layout::shard_file_name)
+        .map(pinion_db::layout::shard_file_name)
         .collect();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
@@ -96,7 +96,7 @@ fn write_shards(dir: &Path, shards: &[Vec<u8>]) -> Result<()> {
         }
     }
     for (i, bytes) in (0u32..).zip(shards) {
-        output::write_atomic(&dir.join(resolver::db::layout::shard_file_name(i)), bytes)?;
+        output::write_atomic(&dir.join(pinion_db::layout::shard_file_name(i)), bytes)?;
     }
     Ok(())
 }
@@ -113,7 +113,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let created_at = created_at
                 .map(|s| {
-                    dbgen::time::parse_time(&s).with_context(|| {
+                    pinion_db::time::parse_time(&s).with_context(|| {
                         format!("--created-at {s:?} is not RFC 3339 UTC or unix seconds")
                     })
                 })
@@ -162,9 +162,9 @@ fn run(cli: Cli) -> Result<()> {
             let database =
                 Database::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let shards = match &shards {
-                Some(dir) => resolver::db::ShardSet::load_dir(&database, dir)
+                Some(dir) => pinion_db::ShardSet::load_dir(&database, dir)
                     .with_context(|| format!("reading hash shards in {}", dir.display()))?,
-                None => resolver::db::ShardSet::new(),
+                None => pinion_db::ShardSet::new(),
             };
             match name {
                 None => print!("{}", dbgen::inspect::summary(&database)),

@@ -3,11 +3,11 @@
 
 mod common;
 
-use dbgen::BuildOptions;
+use pinion_db::BuildOptions;
+use pinion_db::Database;
 use proptest::prelude::*;
-use resolver::db::Database;
 
-fn build_via_state(u: &dbgen::model::Universe) -> dbgen::Built {
+fn build_via_state(u: &pinion_db::model::Universe) -> dbgen::Built {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.sqlite");
     let mut conn = rusqlite::Connection::open(&path).unwrap();
@@ -40,12 +40,12 @@ proptest! {
     fn model_round_trip(u in common::universe()) {
         // Several shard counts: projects spread over shards, or all in one.
         let options = BuildOptions { created_at: 7, shard_count: Some(1 << (u.last_serial % 4)) };
-        let written = dbgen::write_db(&u, &options).unwrap();
+        let written = pinion_db::write_db(&u, &options).unwrap();
         let db = Database::from_bytes(written.db.clone()).unwrap();
         db.verify().unwrap();
         let shards = common::shard_set(&db, &written.shards);
         prop_assert_eq!(common::db_view(&db, &shards), common::expected_view(&u));
-        prop_assert_eq!(dbgen::write_db(&u, &options).unwrap(), written);
+        prop_assert_eq!(pinion_db::write_db(&u, &options).unwrap(), written);
     }
 }
 
@@ -62,7 +62,7 @@ fn fixture_builds_deterministically_through_files() {
     assert_eq!(a.shards, b.shards);
     // Streaming build and whole-universe load + write_db agree byte for byte.
     let loaded = dbgen::state::load(&state).unwrap();
-    let whole = dbgen::write_db(
+    let whole = pinion_db::write_db(
         &loaded.universe,
         &BuildOptions::new(loaded.finished_at.unwrap()),
     )
@@ -101,7 +101,7 @@ fn fixture_builds_deterministically_through_files() {
 
 #[test]
 fn requirements_are_pre_parsed() {
-    let written = dbgen::write_db(&common::fixture(), &BuildOptions::new(0)).unwrap();
+    let written = pinion_db::write_db(&common::fixture(), &BuildOptions::new(0)).unwrap();
     let db = Database::from_bytes(written.db).unwrap();
     let r = db.project("requests").unwrap().releases().nth(1).unwrap();
     let wheel = r
@@ -110,12 +110,12 @@ fn requirements_are_pre_parsed() {
         .unwrap();
     let reqs: Vec<_> = wheel.metadata().requires_dist().iter().collect();
     assert_eq!(reqs[0].name(), "charset-normalizer");
-    let specs: Vec<(resolver::db::Op, &str)> = reqs[0].specifiers().collect();
+    let specs: Vec<(pinion_db::Op, &str)> = reqs[0].specifiers().collect();
     assert_eq!(
         specs,
         [
-            (resolver::db::Op::GreaterThanEqual, "2"),
-            (resolver::db::Op::LessThan, "4")
+            (pinion_db::Op::GreaterThanEqual, "2"),
+            (pinion_db::Op::LessThan, "4")
         ]
     );
     assert_eq!(reqs[2].name(), "pysocks");

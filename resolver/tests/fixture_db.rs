@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use dbgen::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 
 fn canon(reqs: &[&str]) -> Vec<String> {
     reqs.iter()
@@ -219,22 +219,22 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     // Four shards, so that a resolution needs some of them and not others.
-    let written = dbgen::write_db(
+    let written = pinion_db::write_db(
         &universe(),
-        &dbgen::BuildOptions {
+        &pinion_db::BuildOptions {
             created_at: 1_700_000_000,
             shard_count: Some(4),
         },
     )
     .unwrap();
-    let db = resolver::db::Database::from_bytes(written.db.clone()).unwrap();
+    let db = pinion_db::Database::from_bytes(written.db.clone()).unwrap();
     db.verify().unwrap();
     db.verify_shard_bytes(&written.shards).unwrap();
     std::fs::write(dir.path().join("pinion.db"), &written.db).unwrap();
     let shards = dir.path().join("shards");
     std::fs::create_dir(&shards).unwrap();
     for (i, bytes) in (0u32..).zip(&written.shards) {
-        std::fs::write(shards.join(resolver::db::layout::shard_file_name(i)), bytes).unwrap();
+        std::fs::write(shards.join(pinion_db::layout::shard_file_name(i)), bytes).unwrap();
     }
     std::fs::write(dir.path().join("nixpkgs.json"), r#"{"numpy": {"attr": "numpy", "version": "1.26.4"}, "six": {"attr": "six", "version": "1.16.0"}}"#).unwrap();
     std::fs::write(
@@ -314,7 +314,7 @@ fn lock_json_and_nix() {
     let (ok, json, err) = run(&fx, reqs, &extra);
     assert!(ok, "{err}");
     let json = json.replace(
-        &resolver::db::Database::open(&fx.dir.join("pinion.db"))
+        &pinion_db::Database::open(&fx.dir.join("pinion.db"))
             .unwrap()
             .sha256_hex(),
         "<sha256>",
@@ -327,7 +327,7 @@ fn lock_json_and_nix() {
     let (_, json_again, _) = run(&fx, reqs, &extra);
     assert_eq!(
         json_again.replace(
-            &resolver::db::Database::open(&fx.dir.join("pinion.db"))
+            &pinion_db::Database::open(&fx.dir.join("pinion.db"))
                 .unwrap()
                 .sha256_hex(),
             "<sha256>"
@@ -338,7 +338,7 @@ fn lock_json_and_nix() {
     insta::assert_snapshot!(
         "lock_nix",
         nix.replace(
-            &resolver::db::Database::open(&fx.dir.join("pinion.db"))
+            &pinion_db::Database::open(&fx.dir.join("pinion.db"))
                 .unwrap()
                 .sha256_hex(),
             "<sha256>"
@@ -433,7 +433,7 @@ fn db_sha256_flag() {
     let (ok, json, _) = run(&fx, "six\n", &[]);
     assert!(ok);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let real = resolver::db::Database::open(&fx.dir.join("pinion.db"))
+    let real = pinion_db::Database::open(&fx.dir.join("pinion.db"))
         .unwrap()
         .sha256_hex();
     assert_eq!(v["db"]["sha256"], real.as_str());
@@ -485,7 +485,7 @@ fn hash_shards_two_steps() {
         let bytes = std::fs::read(fx.dir.join("shards").join(file)).unwrap();
         assert_eq!(
             s["sha256"].as_str().unwrap(),
-            resolver::db::layout::hex_lower(&<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+            pinion_db::layout::hex_lower(&<sha2::Sha256 as sha2::Digest>::digest(&bytes))
         );
         std::fs::write(some.join(file), bytes).unwrap();
     }

@@ -16,8 +16,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use resolver::db::Database;
-use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, SparseRec, TagSetRec};
+use pinion_db::Database;
+use pinion_db::layout::{MetadataRec, ProjectRec, SectionKind, SparseRec, TagSetRec};
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
@@ -80,10 +80,7 @@ fn main() -> Result<()> {
         std::fs::write(&paths[2], &built.db)?;
         std::fs::create_dir_all(&paths[3])?;
         for (i, bytes) in (0u32..).zip(&built.shards) {
-            std::fs::write(
-                paths[3].join(resolver::db::layout::shard_file_name(i)),
-                bytes,
-            )?;
+            std::fs::write(paths[3].join(pinion_db::layout::shard_file_name(i)), bytes)?;
         }
         println!("{} {}", start.elapsed().as_secs_f64(), vm_hwm_kib());
         return Ok(());

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
-use resolver::db::{Database, FileKind};
+use pinion_db::{Database, FileKind};
 
 /// mach-nix's published figures (issue 12): pypi-deps-db ≈ 125 MB + nix-pypi-fetcher 242 MB
 /// downloaded, ≈ 2 GB unpacked into the store.
@@ -365,7 +365,7 @@ pub fn print_shard_count_table(db: &Database, env: &[String], project_scale: f64
         let mean = total as f64 * project_scale / f64::from(n);
         let shards: BTreeSet<u32> = env
             .iter()
-            .map(|e| resolver::db::layout::shard_of(e, n))
+            .map(|e| pinion_db::layout::shard_of(e, n))
             .collect();
         let own: u64 = env_bytes.values().sum();
         let fetched = shards.len() as f64 * mean + own as f64;
@@ -382,7 +382,7 @@ pub fn print_shard_count_table(db: &Database, env: &[String], project_scale: f64
 pub fn shard_lens(db: &Database, dir: &Path) -> Result<Vec<u64>> {
     (0..db.shard_count())
         .map(|i| {
-            let p = dir.join(resolver::db::layout::shard_file_name(i));
+            let p = dir.join(pinion_db::layout::shard_file_name(i));
             Ok(std::fs::metadata(&p)
                 .with_context(|| format!("reading {}", p.display()))?
                 .len())
