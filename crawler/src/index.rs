@@ -701,7 +701,7 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;
     }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
+    let mut secs = pinion_db::time::days_from_civil(y, m, d) * 86_400;
     let rest = &s[10..];
     if let Some(time) = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')) {
         let hh: i64 = time.get(0..2)?.parse().ok()?;
@@ -721,17 +721,6 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         return None;
     }
     Some(secs)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

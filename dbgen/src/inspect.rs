@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use resolver::db::{Database, FileKind, Metadata, ReqSet};
+use pinion_db::{Database, FileKind, Metadata, ReqSet};
 
-use crate::time::rfc3339;
+use pinion_db::time::rfc3339;
 
 pub fn summary(db: &Database) -> String {
     let info = db.info();
@@ -105,7 +105,7 @@ pub fn project(db: &Database, name: &str) -> Option<String> {
                 ),
                 FileKind::Sdist => "sdist".to_string(),
             };
-            let sha = resolver::db::layout::hex_lower(f.sha256());
+            let sha = pinion_db::layout::hex_lower(f.sha256());
             let _ = writeln!(s, "  {}  [{kind}]", f.filename());
             let _ = writeln!(
                 s,

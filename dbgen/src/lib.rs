@@ -1,20 +1,16 @@
 //! dbgen turns pinion's crawl state (SQLite) into the binary database the resolver reads
-//! offline (`data-format.md`), packs it as a deterministic `.tar.gz` with a manifest, and
-//! inspects/verifies databases. The in-memory [`model::Universe`] plus [`write_db`] let other
-//! crates' tests build fixture databases without SQLite.
+//! offline, packs it as a deterministic `.tar.gz` with a manifest, and inspects/verifies
+//! databases. The format itself (layout, writer, reader, tarball) lives in `pinion_db`; this
+//! crate loads the crawl state into a [`pinion_db::model::Universe`] and drives the writer.
 #![forbid(unsafe_code)]
 
 pub mod inspect;
-pub mod model;
 pub mod state;
 pub mod synth;
-pub mod tarball;
-pub mod time;
-mod write;
 
 use std::path::Path;
 
-pub use write::{BuildOptions, WriteError, WriteStats, Writer, write_db, write_db_with_stats};
+use pinion_db::{BuildOptions, WriteError, WriteStats, Writer, tarball};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -23,7 +19,7 @@ pub enum BuildError {
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("the database just written does not open: {0}")]
-    Reopen(#[from] resolver::db::DbError),
+    Reopen(#[from] pinion_db::DbError),
     #[error("packing the tarball: {0}")]
     Tarball(#[from] std::io::Error),
 }
@@ -55,7 +51,7 @@ pub fn build(state_path: &Path, created_at: Option<i64>) -> Result<Built, BuildE
         &BuildOptions { created_at },
     )?;
     // Reopening checks what was written and yields the header facts for the manifest.
-    let database = resolver::db::Database::from_bytes(db)?;
+    let database = pinion_db::Database::from_bytes(db)?;
     let info = database.info();
     let db = database.into_bytes();
     let tarball = tarball::build_tarball(&db, &info)?;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use pinion_db::Database;
 use pinion_pep::output;
-use resolver::db::Database;
 
 #[derive(Parser)]
 #[command(
@@ -73,7 +73,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let created_at = created_at
                 .map(|s| {
-                    dbgen::time::parse_time(&s).with_context(|| {
+                    pinion_db::time::parse_time(&s).with_context(|| {
                         format!("--created-at {s:?} is not RFC 3339 UTC or unix seconds")
                     })
                 })

@@ -15,7 +15,7 @@ use pep440_rs::Version;
 use pinion_pep::{ProjectName, SdistFilename, WheelFilename};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
-use crate::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 
 pub const SCHEMA_SQL: &str = include_str!("../../crawler/schema.sql");
 pub const SCHEMA_VERSION: &str = "1";

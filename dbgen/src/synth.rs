@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 
 /// The synthetic crawl's finish time (2026-11-20T00:00:00Z).
 pub const FINISHED_AT: i64 = 1_795_132_800;
@@ -201,7 +201,7 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
             let file = |rng: &mut Rng, filename: String, kind| {
                 let digest = rng.bytes32();
                 File {
-                    url: resolver::db::layout::pythonhosted_url(&digest, &filename),
+                    url: pinion_db::layout::pythonhosted_url(&digest, &filename),
                     filename,
                     kind,
                     sha256: rng.bytes32(),

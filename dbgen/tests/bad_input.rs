@@ -5,11 +5,11 @@ mod common;
 
 use std::io::Write;
 
-use dbgen::BuildOptions;
-use resolver::db::{Database, DbError};
+use pinion_db::BuildOptions;
+use pinion_db::{Database, DbError};
 
 fn fixture_db() -> Vec<u8> {
-    dbgen::write_db(
+    pinion_db::write_db(
         &common::fixture(),
         &BuildOptions {
             created_at: 1_795_132_800,
@@ -87,7 +87,7 @@ fn with_valid_checksums(mut bytes: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn structural_damage_behind_valid_checksums_is_caught() {
-    use resolver::db::SectionKind;
+    use pinion_db::SectionKind;
     let good = fixture_db();
     let db = Database::from_bytes(good.clone()).unwrap();
     let start = |kind: SectionKind| {
@@ -146,7 +146,7 @@ fn structural_damage_behind_valid_checksums_is_caught() {
 
 /// The string table of `bytes` as (id, text, byte range in the file).
 fn strings(db: &Database) -> Vec<(u32, String, std::ops::Range<usize>)> {
-    use resolver::db::SectionKind;
+    use pinion_db::SectionKind;
     let range = |kind| {
         db.sections()
             .iter()
@@ -177,7 +177,7 @@ fn strings(db: &Database) -> Vec<(u32, String, std::ops::Range<usize>)> {
 
 #[test]
 fn semantic_damage_behind_valid_checksums_is_caught() {
-    use resolver::db::SectionKind;
+    use pinion_db::SectionKind;
     let good = fixture_db();
     let db = Database::from_bytes(good.clone()).unwrap();
     let start = |kind: SectionKind| {
@@ -367,7 +367,7 @@ fn tarball_problems() {
     .unwrap();
     assert!(matches!(err, DbError::Manifest(_)), "{err}");
     let info = Database::from_bytes(db.clone()).unwrap().info();
-    let good = dbgen::tarball::build_tarball(&db, &info).unwrap();
+    let good = pinion_db::tarball::build_tarball(&db, &info).unwrap();
     let mut cut = good.clone();
     cut.truncate(good.len() / 2);
     assert!(Database::from_bytes(cut).is_err());
@@ -503,29 +503,29 @@ fn writer_rejects_bad_models() {
     let mut u = common::fixture();
     u.projects[0].name = "Requests".into();
     assert!(matches!(
-        dbgen::write_db(&u, &BuildOptions { created_at: 0 }),
-        Err(dbgen::WriteError::BadName(_))
+        pinion_db::write_db(&u, &BuildOptions { created_at: 0 }),
+        Err(pinion_db::WriteError::BadName(_))
     ));
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "2.31".into();
-    let err = dbgen::write_db(&u, &BuildOptions { created_at: 0 })
+    let err = pinion_db::write_db(&u, &BuildOptions { created_at: 0 })
         .err()
         .unwrap();
     assert!(err.to_string().contains("same release"), "{err}");
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "two".into();
     assert!(matches!(
-        dbgen::write_db(&u, &BuildOptions { created_at: 0 }),
-        Err(dbgen::WriteError::BadVersion { .. })
+        pinion_db::write_db(&u, &BuildOptions { created_at: 0 }),
+        Err(pinion_db::WriteError::BadVersion { .. })
     ));
     let u = common::fixture();
-    let mut w = dbgen::Writer::new();
+    let mut w = pinion_db::Writer::new();
     w.add_project(&u.projects[1]).unwrap();
     let err = w.add_project(&u.projects[0]).err().unwrap();
-    assert!(matches!(err, dbgen::WriteError::Unsorted(_)), "{err}");
+    assert!(matches!(err, pinion_db::WriteError::Unsorted(_)), "{err}");
     let err = w.add_project(&u.projects[1]).err().unwrap();
     assert!(
-        matches!(err, dbgen::WriteError::DuplicateProject(_)),
+        matches!(err, pinion_db::WriteError::DuplicateProject(_)),
         "{err}"
     );
 }

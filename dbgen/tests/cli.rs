@@ -116,7 +116,7 @@ fn synth_then_build() {
         out.to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
-    let db = resolver::db::Database::open(&out).unwrap();
+    let db = pinion_db::Database::open(&out).unwrap();
     db.verify().unwrap();
     assert_eq!(db.info().counts.projects, 300);
     let releases = db.info().counts.releases as f64 / 300.0;

@@ -6,12 +6,12 @@ mod common;
 
 use std::process::Command;
 
-use resolver::db::Database;
+use pinion_db::Database;
 
 #[test]
 fn a_mapped_raw_database_is_unaffected_by_a_rebuild_over_it() {
     let dir = tempfile::tempdir().unwrap();
-    let state = |name: &str, universe: &dbgen::model::Universe, finished_at: i64| {
+    let state = |name: &str, universe: &pinion_db::model::Universe, finished_at: i64| {
         let path = dir.path().join(name);
         let mut conn = rusqlite::Connection::open(&path).unwrap();
         dbgen::state::save(universe, finished_at, &mut conn).unwrap();

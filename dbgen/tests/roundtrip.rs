@@ -3,11 +3,11 @@
 
 mod common;
 
-use dbgen::BuildOptions;
+use pinion_db::BuildOptions;
+use pinion_db::Database;
 use proptest::prelude::*;
-use resolver::db::Database;
 
-fn build_via_state(u: &dbgen::model::Universe) -> dbgen::Built {
+fn build_via_state(u: &pinion_db::model::Universe) -> dbgen::Built {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.sqlite");
     let mut conn = rusqlite::Connection::open(&path).unwrap();
@@ -35,11 +35,11 @@ proptest! {
 
     #[test]
     fn model_round_trip(u in common::universe()) {
-        let bytes = dbgen::write_db(&u, &BuildOptions { created_at: 7 }).unwrap();
+        let bytes = pinion_db::write_db(&u, &BuildOptions { created_at: 7 }).unwrap();
         let db = Database::from_bytes(bytes.clone()).unwrap();
         db.verify().unwrap();
         prop_assert_eq!(common::db_view(&db), common::expected_view(&u));
-        prop_assert_eq!(dbgen::write_db(&u, &BuildOptions { created_at: 7 }).unwrap(), bytes);
+        prop_assert_eq!(pinion_db::write_db(&u, &BuildOptions { created_at: 7 }).unwrap(), bytes);
     }
 }
 
@@ -55,7 +55,7 @@ fn fixture_builds_deterministically_through_files() {
     assert_eq!(a.tarball, b.tarball);
     // Streaming build and whole-universe load + write_db agree byte for byte.
     let loaded = dbgen::state::load(&state).unwrap();
-    let whole = dbgen::write_db(
+    let whole = pinion_db::write_db(
         &loaded.universe,
         &BuildOptions {
             created_at: loaded.finished_at.unwrap(),
@@ -95,7 +95,7 @@ fn fixture_builds_deterministically_through_files() {
 
 #[test]
 fn requirements_are_pre_parsed() {
-    let bytes = dbgen::write_db(&common::fixture(), &BuildOptions { created_at: 0 }).unwrap();
+    let bytes = pinion_db::write_db(&common::fixture(), &BuildOptions { created_at: 0 }).unwrap();
     let db = Database::from_bytes(bytes).unwrap();
     let r = db.project("requests").unwrap().releases().nth(1).unwrap();
     let wheel = r
@@ -104,12 +104,12 @@ fn requirements_are_pre_parsed() {
         .unwrap();
     let reqs: Vec<_> = wheel.metadata().requires_dist().iter().collect();
     assert_eq!(reqs[0].name(), "charset-normalizer");
-    let specs: Vec<(resolver::db::Op, &str)> = reqs[0].specifiers().collect();
+    let specs: Vec<(pinion_db::Op, &str)> = reqs[0].specifiers().collect();
     assert_eq!(
         specs,
         [
-            (resolver::db::Op::GreaterThanEqual, "2"),
-            (resolver::db::Op::LessThan, "4")
+            (pinion_db::Op::GreaterThanEqual, "2"),
+            (pinion_db::Op::LessThan, "4")
         ]
     );
     assert_eq!(reqs[2].name(), "pysocks");

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use resolver::db::Database;
+use pinion_db::Database;
 
 fuzz_target!(|data: &[u8]| {
     walk(data.to_vec());

@@ -1,4 +1,4 @@
-//! `Index` over the binary database (`crate::db`). Requirements arrive pre-parsed; each
+//! `Index` over the binary database (`pinion_db`). Requirements arrive pre-parsed; each
 //! distinct marker string is parsed once and cached by its interned id.
 
 use std::cell::RefCell;
@@ -8,8 +8,8 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifier, VersionSpecifiers};
 use pep508_rs::MarkerTree;
 
-use crate::db::{self, Database};
 use crate::index::{Dep, FileInfo, FileKind, FileMeta, Index, ProjectInfo, Snapshot, parse_marker};
+use pinion_db::{self as db, Database};
 
 pub struct DbIndex<'a> {
     db: &'a Database,

@@ -7,11 +7,9 @@
 //! user's requirements mention one for that package or the allowed range has nothing else; yanked files only when the user pins the
 //! version with `==`/`===`; `--exclude-newer` filters files by upload time; extras are virtual
 //! packages `name[extra]`; build requirements of sdists join the same package set.
-// `deny`, not `forbid`: the one memory map in `db::open` needs a local `allow`.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod candidates;
-pub mod db;
 pub mod dbindex;
 pub mod index;
 pub mod lock;
@@ -95,7 +93,7 @@ pub fn resolve<I: Index>(
     opts: &Options,
 ) -> Result<Outcome, ResolveError> {
     let solver = Solver::new(index, opts, reqs);
-    let snapshot = lock::rfc3339(index.snapshot().created_at);
+    let snapshot = pinion_db::time::rfc3339(index.snapshot().created_at);
     let missing: Vec<String> = solver
         .roots()
         .iter()
@@ -136,7 +134,7 @@ pub fn resolve<I: Index>(
             });
         }
     };
-    let exclude_newer = opts.exclude_newer.map(lock::rfc3339);
+    let exclude_newer = opts.exclude_newer.map(pinion_db::time::rfc3339);
     let (lock, mut warnings) =
         lock::build_lock(&solver, index, &solution, exclude_newer.as_deref());
     for (name, why) in solver.unknown.borrow().iter() {

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
 
+use pinion_db::{Database, DbError};
 use pinion_pep::output;
-use resolver::db::{Database, DbError};
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
 use resolver::requirements::RequirementSet;
@@ -97,7 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         tracing::debug!("nixpkgs package {skipped} has no PEP 440 version; never offered");
     }
     let exclude_newer = match &cli.exclude_newer {
-        Some(d) => match resolver::lock::parse_date(d) {
+        Some(d) => match pinion_db::time::parse_date(d) {
             Some(t) => Some(t),
             None => bail!(
                 "invalid --exclude-newer `{d}`: not a valid UTC date\nhint: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, e.g. `2024-02-29`"

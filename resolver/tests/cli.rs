@@ -177,7 +177,7 @@ fn database_open_errors() {
         "path printed once: {err}"
     );
     insta::assert_snapshot!("db_missing", err);
-    let mut newer = resolver::db::Database::open(&sample_db())
+    let mut newer = pinion_db::Database::open(&sample_db())
         .unwrap()
         .into_bytes();
     let reads = u32::from_le_bytes(newer[8..12].try_into().unwrap());
@@ -253,12 +253,12 @@ fn a_damaged_database_never_yields_a_lock() {
     // file hash and the good database's sha256 in the lock.
     let run = Run::new();
     let req = run.file("r.txt", b"six\n");
-    let db = resolver::db::Database::open(&sample_db()).unwrap();
+    let db = pinion_db::Database::open(&sample_db()).unwrap();
     let good_sha = db.sha256_hex();
     let sha_section = db
         .sections()
         .iter()
-        .find(|s| s.kind == resolver::db::SectionKind::Sha256)
+        .find(|s| s.kind == pinion_db::SectionKind::Sha256)
         .unwrap()
         .range
         .clone();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use dbgen::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 
 fn canon(reqs: &[&str]) -> Vec<String> {
     reqs.iter()
@@ -218,14 +218,14 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = dbgen::write_db(
+    let bytes = pinion_db::write_db(
         &universe(),
-        &dbgen::BuildOptions {
+        &pinion_db::BuildOptions {
             created_at: 1_700_000_000,
         },
     )
     .unwrap();
-    let db = resolver::db::Database::from_bytes(bytes.clone()).unwrap();
+    let db = pinion_db::Database::from_bytes(bytes.clone()).unwrap();
     db.verify().unwrap();
     std::fs::write(dir.path().join("pinion.db"), bytes).unwrap();
     std::fs::write(dir.path().join("nixpkgs.json"), r#"{"numpy": {"attr": "numpy", "version": "1.26.4"}, "six": {"attr": "six", "version": "1.16.0"}}"#).unwrap();
@@ -299,7 +299,7 @@ fn lock_json_and_nix() {
     let (ok, json, err) = run(&fx, reqs, &extra);
     assert!(ok, "{err}");
     let json = json.replace(
-        &resolver::db::Database::open(&fx.dir.join("pinion.db"))
+        &pinion_db::Database::open(&fx.dir.join("pinion.db"))
             .unwrap()
             .sha256_hex(),
         "<sha256>",
@@ -312,7 +312,7 @@ fn lock_json_and_nix() {
     let (_, json_again, _) = run(&fx, reqs, &extra);
     assert_eq!(
         json_again.replace(
-            &resolver::db::Database::open(&fx.dir.join("pinion.db"))
+            &pinion_db::Database::open(&fx.dir.join("pinion.db"))
                 .unwrap()
                 .sha256_hex(),
             "<sha256>"
@@ -323,7 +323,7 @@ fn lock_json_and_nix() {
     insta::assert_snapshot!(
         "lock_nix",
         nix.replace(
-            &resolver::db::Database::open(&fx.dir.join("pinion.db"))
+            &pinion_db::Database::open(&fx.dir.join("pinion.db"))
                 .unwrap()
                 .sha256_hex(),
             "<sha256>"
@@ -418,7 +418,7 @@ fn db_sha256_flag() {
     let (ok, json, _) = run(&fx, "six\n", &[]);
     assert!(ok);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let real = resolver::db::Database::open(&fx.dir.join("pinion.db"))
+    let real = pinion_db::Database::open(&fx.dir.join("pinion.db"))
         .unwrap()
         .sha256_hex();
     assert_eq!(v["db"]["sha256"], real.as_str());

@@ -9,7 +9,7 @@ use crawler::http::{Http, HttpConfig};
 use crawler::state::State;
 use crawler::sync::{Selection, SyncOptions};
 use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, sdist, wheel};
-use resolver::db::Database;
+use pinion_db::Database;
 use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers};
 use resolver::requirements::RequirementSet;

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use dbgen::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
 use pep440_rs::Version;
+use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+use pinion_db::{Database, FileKind as DbKind};
 use proptest::prelude::*;
-use resolver::db::{Database, FileKind as DbKind};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct PView {
@@ -72,7 +72,7 @@ pub fn db_view(db: &Database) -> Vec<PView> {
                             .files()
                             .map(|f| {
                                 let m = f.metadata();
-                                let set = |s: resolver::db::ReqSet<'_>| {
+                                let set = |s: pinion_db::ReqSet<'_>| {
                                     (
                                         s.source().map(Into::into),
                                         s.iter().map(|r| r.to_pep508_string()).collect(),
@@ -332,7 +332,7 @@ fn file(stem: String, version: String) -> impl Strategy<Value = File> {
                     ),
                 };
                 let url = if pythonhosted {
-                    resolver::db::layout::pythonhosted_url(&sha, &filename)
+                    pinion_db::layout::pythonhosted_url(&sha, &filename)
                 } else {
                     format!("https://example.org/dl/{filename}")
                 };
@@ -438,7 +438,7 @@ pub fn fixture() -> Universe {
     });
     let file = |filename: &str, kind, meta: Option<Arc<Metadata>>, n: u8| File {
         filename: filename.into(),
-        url: resolver::db::layout::pythonhosted_url(&[n; 32], filename),
+        url: pinion_db::layout::pythonhosted_url(&[n; 32], filename),
         kind,
         sha256: [n.wrapping_mul(7); 32],
         size: Some(1000 + n as u64),

@@ -15,8 +15,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use resolver::db::Database;
-use resolver::db::layout::{MetadataRec, ProjectRec, SectionKind, TagSetRec};
+use pinion_db::Database;
+use pinion_db::layout::{MetadataRec, ProjectRec, SectionKind, TagSetRec};
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 

@@ -19,7 +19,7 @@ use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use resolver::db::{Database, FileKind, ReqSet};
+use pinion_db::{Database, FileKind, ReqSet};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -50,7 +50,7 @@ fn strings(set: ReqSet<'_>) -> Vec<String> {
 
 /// Splits Requires-Dist into setuptools' `install_requires` and `extras_require`: a
 /// requirement whose whole marker is `extra == "x"` goes to extra `x`.
-fn sdist_data(m: resolver::db::Metadata<'_>) -> Value {
+fn sdist_data(m: pinion_db::Metadata<'_>) -> Value {
     let mut install = Vec::new();
     let mut extras: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in m.requires_dist().iter() {
@@ -85,7 +85,7 @@ fn sdist_data(m: resolver::db::Metadata<'_>) -> Value {
     Value::Object(data)
 }
 
-fn wheel_data(m: resolver::db::Metadata<'_>) -> Value {
+fn wheel_data(m: pinion_db::Metadata<'_>) -> Value {
     let mut data = Map::new();
     let extras: Vec<&str> = m.provides_extra().collect();
     if !extras.is_empty() {
@@ -104,7 +104,7 @@ fn wheel_data(m: resolver::db::Metadata<'_>) -> Value {
 /// Builds the JSON one bucket at a time, so memory stays at one 256th of the data even for
 /// the full-scale synthetic universe.
 pub fn emulate(db: &Database) -> Emulated {
-    let mut buckets: BTreeMap<String, Vec<resolver::db::Project<'_>>> = BTreeMap::new();
+    let mut buckets: BTreeMap<String, Vec<pinion_db::Project<'_>>> = BTreeMap::new();
     for p in db.projects() {
         buckets.entry(bucket(p.name())).or_default().push(p);
     }
@@ -152,7 +152,7 @@ pub fn emulate(db: &Database) -> Emulated {
 
 /// One project's sdist and wheel objects.
 fn project(
-    p: resolver::db::Project<'_>,
+    p: pinion_db::Project<'_>,
     e: &mut Emulated,
 ) -> (Map<String, Value>, Map<String, Value>) {
     let (mut versions, mut seen_sdist) = (Map::new(), Vec::<(Value, String)>::new());

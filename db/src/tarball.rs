@@ -4,9 +4,9 @@
 
 use std::io::Write;
 
+use crate::layout::hex_lower;
+use crate::{DbCounts, DbInfo};
 use flate2::{Compression, GzBuilder};
-use resolver::db::layout::hex_lower;
-use resolver::db::{DbCounts, DbInfo};
 use sha2::{Digest, Sha256};
 
 /// The manifest that travels next to `pinion.db`.

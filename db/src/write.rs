@@ -1,15 +1,15 @@
 //! Serializes a [`Universe`] into database format v2 (`data-format.md`, layout types shared
-//! with the reader in `resolver::db::layout`). Output is a pure function of the universe and
+//! with the reader in [`crate::layout`]). Output is a pure function of the universe and
 //! the options: everything is sorted first and ids are handed out in traversal order.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use pep440_rs::Version;
-use pinion_pep::{ProjectName, WheelFilename};
-use resolver::db::layout::{
+use crate::layout::{
     self, Counts, FixedHeader, MetadataRec, ProjectRec, SectionEntry, SectionKind, TagSetRec,
 };
+use pep440_rs::Version;
+use pinion_pep::{ProjectName, WheelFilename};
 use zerocopy::IntoBytes;
 use zerocopy::little_endian::{I64, U32, U64};
 

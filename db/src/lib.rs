@@ -1,18 +1,28 @@
-//! The pinion database reader: opens a database file (memory-mapped) or a published
-//! `.tar.gz` (decompressed into memory, checked against its `manifest.json`), validates the
-//! header and section table, and hands out zero-copy views of projects, releases, files,
-//! metadata and pre-parsed requirements.
+//! pinion's database format, in one crate: the bytes are specified in `data-format.md` (the
+//! one description; [`layout`] holds the matching record types and constants), written by
+//! [`write`] from an in-memory [`model::Universe`], packed with a manifest by [`tarball`],
+//! checked by [`Database::verify`], and read here.
 //!
-//! The byte layout is specified in `data-format.md` and mirrored in [`layout`]. `open` checks
-//! only what is cheap (magic, version, header checksum, section bounds and sizes) so it
-//! stays well under a millisecond on a full-PyPI database; [`Database::verify`] checks every
-//! section checksum and invariant. Accessors never panic, even on a database that fails
-//! `verify`: out-of-range ids read as empty strings and empty lists.
+//! The reader opens a database file (memory-mapped, in [`mmap`]: the crate's only `unsafe`)
+//! or a published `.tar.gz` (decompressed into memory, checked against its `manifest.json`),
+//! validates the header and section table, and hands out zero-copy views of projects,
+//! releases, files, metadata and pre-parsed requirements. `open` checks only what is cheap
+//! (magic, version, header checksum, section bounds and sizes) so it stays well under a
+//! millisecond on a full-PyPI database; [`Database::verify`] checks every section checksum and
+//! invariant. Accessors never panic, even on a database that fails `verify`: out-of-range ids
+//! read as empty strings and empty lists.
+// `deny`, not `forbid`: the one memory map in `mmap` needs a local `allow`.
+#![deny(unsafe_code)]
 
 mod error;
 pub mod layout;
+mod mmap;
+pub mod model;
+pub mod tarball;
+pub mod time;
 mod verify;
 mod view;
+pub mod write;
 
 use std::io::Read;
 use std::ops::Range;
@@ -31,6 +41,7 @@ pub use view::{
 };
 
 use layout::{Counts, FixedHeader, SectionEntry};
+pub use write::{BuildOptions, WriteError, WriteStats, Writer, write_db, write_db_with_stats};
 
 /// Header facts of an open database.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,12 +129,7 @@ impl Database {
         if n < 2 {
             return Err(DbError::NotPinionDb);
         }
-        // SAFETY: the map is read-only and private to this process; pinion database files are
-        // written once by dbgen and never modified in place. If another process truncated the
-        // file anyway, reads could fault; that is the accepted cost of opening a multi-hundred-
-        // megabyte file in well under a millisecond.
-        #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        let map = mmap::map(&file).map_err(io)?;
         Database::from_backing(Backing::Mmap(map))
     }
 

@@ -1,44 +1,10 @@
-//! Byte layout of a pinion database, format version 2. `data-format.md` at the repository
-//! root is the normative spec; this module is its executable twin, shared by the reader
-//! (`resolver::db`) and the writer (`dbgen`) so the two cannot drift apart.
-//!
-//! Summary (all integers little-endian, every record type `Unaligned` so a section slice can
-//! be cast in place whatever the buffer's alignment):
-//!
-//! ```text
-//! 0   magic "PINIONDB"            8   format_version u32     12  header_len u32
-//! 16  header_crc32 u32            20  section_count u32      24  created_at i64
-//! 32  last_serial u64             40  index_url_len u32      44  counts [u32; 9]
-//! 80  reserved u64 (0)            88  section table: section_count x SectionEntry (32 B)
-//! ... index_url bytes (UTF-8), zero padding to a multiple of 8 = header_len
-//! sections follow in table order, each at an 8-aligned offset, gaps zero-filled
-//! ```
-//!
-//! Why these choices: fixed-size columns in separate sections (hashes apart from sizes
-//! apart from ids) because gzip compresses homogeneous runs far better than interleaved
-//! records; u32 ids because PyPI is ~10^7 rows; one string table and one u32-list table with
-//! id 0 meaning "empty/none" so absence needs no flag bits; a project's releases and the
-//! requirement sets as varint streams, because they are the bulk of the dependency data
-//! and are only ever read front to back (the resolver walks a project's releases newest
-//! first anyway).
-//!
-//! A requirement set at byte offset `o` of `ReqSets` (every integer an unsigned LEB128
-//! varint, strings by string id):
-//!
-//! ```text
-//! set         = count, requirement × count
-//! requirement = name, head, [n_extras], extra × n_extras, specifier × n_specs, [marker]
-//!               head = has_marker | has_extras << 1 | n_specs << 2
-//! specifier   = operator code (1 byte), version length, version bytes (UTF-8, no `.*`)
-//! ```
-//!
-//! Changelog:
-//! - v1: row records for releases (32 B), files (48 B) and requirements (16 B), requirement
-//!   sets as u32 lists of requirement ids.
-//! - v2: files split into columns; releases as two per-project varint streams (versions
-//!   with file counts, delta-coded times); file upload times as `u32` deltas from the
-//!   release's; wheel filenames rebuilt from a shared stem plus the tag set; release yank
-//!   state derived from its files; requirement sets varint-encoded with versions inline.
+//! Byte layout of a pinion database: the constants and record types of `data-format.md` at the
+//! repository root, which is the one description of the bytes (header, section kinds and
+//! their record sizes, requirement-set encoding, why this layout, changelog). This module is
+//! its executable twin, shared by the reader ([`crate::Database`]) and the writer
+//! ([`crate::write`]) so the two cannot drift apart; a test checks the section table of the
+//! document against [`record_len`]. Every record type is `Unaligned` so a section slice can
+//! be cast in place whatever the buffer's alignment.
 
 use zerocopy::little_endian::{I64, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -486,6 +452,40 @@ mod tests {
         }
         assert_eq!(zigzag(-1), 1);
         assert_eq!(zigzag(1), 2);
+    }
+
+    /// `data-format.md`'s section table (`| kind | name [record bytes] | ... |`) and this
+    /// module must agree on every kind and record size.
+    #[test]
+    fn spec_section_table_matches() {
+        let spec = include_str!("../../data-format.md");
+        let mut seen = Vec::new();
+        for line in spec.lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (Some(kind), Some(name)) = (cells.get(1), cells.get(2)) else {
+                continue;
+            };
+            let Ok(kind) = kind.parse::<u32>() else {
+                continue;
+            };
+            let Some((_, size)) = name.strip_suffix(']').and_then(|n| n.rsplit_once('[')) else {
+                continue;
+            };
+            let k = SectionKind::from_u32(kind)
+                .unwrap_or_else(|| panic!("data-format.md names unknown section kind {kind}"));
+            assert_eq!(
+                size.parse::<usize>().ok(),
+                Some(record_len(k)),
+                "data-format.md: {name} vs record_len({})",
+                k.name()
+            );
+            seen.push(k);
+        }
+        assert_eq!(
+            seen,
+            SectionKind::ALL,
+            "data-format.md lists every kind in order"
+        );
     }
 
     #[test]
