@@ -4,7 +4,6 @@
 //!
 //! Everything here is pure (no I/O) so the crawler, dbgen and the resolver agree on the
 //! exact same spelling rules.
-#![forbid(unsafe_code)]
 
 mod filename;
 mod name;
