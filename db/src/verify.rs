@@ -1,6 +1,6 @@
 //! Full verification: every checksum, every id in range, every ordering invariant the reader
 //! relies on for speed (sorted names for binary search, newest-first releases). `open` skips
-//! this because it reads the whole file; `dbgen verify` and the resolver's `--verify` run it.
+//! this because it reads the whole file; `dbgen verify` runs it.
 
 use std::collections::HashSet;
 
