@@ -1,7 +1,6 @@
 //! `resolver-bench`: wall-clock comparison of whole `resolver` processes (open DB + resolve +
 //! write the lock) against `uv pip compile --offline` with a warm cache, per requirement set,
 //! and whether the two agree on the pinned versions.
-#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
