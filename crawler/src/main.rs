@@ -1,5 +1,4 @@
 //! `crawler`: the command-line front end of the pinion crawler.
-#![forbid(unsafe_code)]
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -23,7 +23,12 @@ pub fn parse_date(s: &str) -> Option<i64> {
     let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
     let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    // Years bounded so the day arithmetic cannot overflow; the round trip through the civil
+    // calendar refuses days a month does not have (2024-02-31 would otherwise be March 2).
+    if d.next().is_some()
+        || !(1..=9999).contains(&y)
+        || civil_from_days(days_from_civil(y, m, day)) != (y, m, day)
+    {
         return None;
     }
     let mut t = time.split(':').map(|x| x.parse::<i64>().ok());
@@ -87,6 +92,12 @@ mod tests {
         assert_eq!(parse_date("2024-02-29"), Some(1_709_164_800));
         assert_eq!(parse_date("2024-13-01"), None);
         assert_eq!(parse_date("yesterday"), None);
+        assert_eq!(parse_date("2024-02-31"), None, "not March 2");
+        assert_eq!(parse_date("2023-02-29"), None, "not a leap year");
+        assert_eq!(parse_date("2024-04-31"), None);
+        assert_eq!(parse_date("2024-00-10"), None);
+        assert_eq!(parse_date("9223372036854775807-01-01"), None, "no overflow");
+        assert_eq!(parse_date("2000-02-29"), Some(951_782_400));
     }
 
     proptest::proptest! {

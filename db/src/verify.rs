@@ -1,8 +1,9 @@
 //! Full verification: every checksum, every id in range, every ordering invariant the reader
 //! relies on for speed (sorted names for binary search, newest-first releases), and the
 //! meaning of what it copies into locks (file names are names of their own project and
-//! release, marker strings parse, sizes fit a signed integer). `open` skips
-//! this because it reads the whole file; `dbgen verify` and the resolver's `--verify` run it.
+//! release, marker strings parse, sizes fit a signed integer). `open` skips this because it
+//! reads the whole file; `dbgen verify` runs it, and the resolver checks only the section
+//! checksums on each run (`Database::check_checksums`).
 
 use std::collections::HashSet;
 

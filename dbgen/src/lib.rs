@@ -2,7 +2,6 @@
 //! offline, packs it as a deterministic `.tar.gz` with a manifest, and inspects/verifies
 //! databases. The format itself (layout, writer, reader, tarball) lives in `pinion_db`; this
 //! crate loads the crawl state into a [`pinion_db::model::Universe`] and drives the writer.
-#![forbid(unsafe_code)]
 
 pub mod inspect;
 pub mod state;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use pinion_db::Database;
-use pinion_pep::output;
 
 #[derive(Parser)]
 #[command(
@@ -22,9 +21,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Crawl state (SQLite) → deterministic pinion-db.tar.gz (manifest.json + pinion.db).
+    /// Outputs are written whole or not at all (a temporary file renamed into place).
     Build {
+        /// The crawl state to read (never written).
         #[arg(long)]
         state: PathBuf,
+        /// The tarball to write.
         #[arg(long)]
         out: PathBuf,
         /// RFC 3339 UTC or unix seconds; defaults to the state's last_sync_finished_at.
@@ -74,6 +76,10 @@ fn main() -> ExitCode {
         .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
+        // `dbgen inspect DB | head -1`: the reader has what it wanted.
+        Err(e) if pinion_pep::output::is_broken_pipe(e.as_ref()) => {
+            ExitCode::from(pinion_pep::output::EXIT_BROKEN_PIPE)
+        }
         Err(e) => {
             eprintln!("dbgen: {e:#}");
             ExitCode::FAILURE
@@ -96,7 +102,7 @@ fn write_shards(dir: &Path, shards: &[Vec<u8>]) -> Result<()> {
         }
     }
     for (i, bytes) in (0u32..).zip(shards) {
-        output::write_atomic(&dir.join(pinion_db::layout::shard_file_name(i)), bytes)?;
+        pinion_pep::output::write_atomic(&dir.join(pinion_db::layout::shard_file_name(i)), bytes)?;
     }
     Ok(())
 }
@@ -118,15 +124,24 @@ fn run(cli: Cli) -> Result<()> {
                     })
                 })
                 .transpose()?;
+            let outputs = std::iter::once(&out).chain(raw_out.as_ref());
+            for o in outputs.clone() {
+                ensure_distinct(&state, o)?;
+            }
+            if let Some(raw) = &raw_out {
+                ensure_distinct(&out, raw)?;
+            }
             let built = dbgen::build(&state, created_at, shards)
                 .with_context(|| format!("building from {}", state.display()))?;
-            write_shards(&shards_out, &built.shards)?;
             // Replaced whole (temporary file renamed): a resolver that has the old raw
             // database memory-mapped keeps reading the old file instead of dying of SIGBUS.
-            output::write_atomic(&out, &built.tarball)?;
-            if let Some(raw) = raw_out {
-                output::write_atomic(&raw, &built.db)?;
+            // The raw DB first: if it cannot be written, no new shards or tarball are left
+            // behind either; the tarball last, as it lists the shards' sha256.
+            if let Some(raw) = &raw_out {
+                pinion_pep::output::write_atomic(raw, &built.db)?;
             }
+            write_shards(&shards_out, &built.shards)?;
+            pinion_pep::output::write_atomic(&out, &built.tarball)?;
             let (l, w) = (&built.load, &built.write);
             tracing::info!(?l, ?w, "build stats");
             eprintln!(
@@ -167,9 +182,9 @@ fn run(cli: Cli) -> Result<()> {
                 None => pinion_db::ShardSet::new(),
             };
             match name {
-                None => print!("{}", dbgen::inspect::summary(&database)),
+                None => print(&dbgen::inspect::summary(&database))?,
                 Some(n) => match dbgen::inspect::project(&database, &shards, &n) {
-                    Some(text) => print!("{text}"),
+                    Some(text) => print(&text)?,
                     None => bail!("{n} is not in {}", db.display()),
                 },
             }
@@ -186,8 +201,8 @@ fn run(cli: Cli) -> Result<()> {
                     .with_context(|| format!("verifying the hash shards in {}", dir.display()))?;
             }
             let c = database.info().counts;
-            println!(
-                "ok: {} ({} projects, {} releases, {} files, {} hash shards{}, sha256 {})",
+            print(&format!(
+                "ok: {} ({} projects, {} releases, {} files, {} hash shards{}, sha256 {})\n",
                 db.display(),
                 c.projects,
                 c.releases,
@@ -199,7 +214,7 @@ fn run(cli: Cli) -> Result<()> {
                     " not checked"
                 },
                 database.sha256_hex()
-            );
+            ))?;
         }
         Command::Synth {
             projects,
@@ -210,11 +225,31 @@ fn run(cli: Cli) -> Result<()> {
             if out.exists() {
                 bail!("{} exists; synth writes a fresh state", out.display());
             }
-            let mut conn = rusqlite::Connection::open(&out)
+            // Written under a temporary name and moved into place when complete.
+            let tmp = pinion_pep::output::temp_beside(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let mut conn = rusqlite::Connection::open(tmp.path())
                 .with_context(|| format!("creating {}", out.display()))?;
             dbgen::state::save(&universe, dbgen::synth::FINISHED_AT, &mut conn)
                 .context("writing the synthetic state")?;
+            drop(conn);
+            tmp.persist_noclobber(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
         }
     }
     Ok(())
+}
+
+fn print(text: &str) -> Result<()> {
+    pinion_pep::output::print(text).context("writing to stdout")
+}
+
+/// Refuses an output that is also an input (`--out` = `--state` would replace the crawl
+/// state with a tarball).
+fn ensure_distinct(input: &std::path::Path, output: &std::path::Path) -> Result<()> {
+    pinion_pep::output::ensure_distinct(input, output).map_err(|e| {
+        anyhow::anyhow!(
+            "{e}: refusing to overwrite an input\nhint: give --out and --raw-out paths of their own"
+        )
+    })
 }

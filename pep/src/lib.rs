@@ -5,7 +5,6 @@
 //! Everything here but [`output`] is pure (no I/O) so the crawler, dbgen and the resolver
 //! agree on the exact same spelling rules. [`output`] is the one place where the binaries
 //! write files and stdout (atomic replacement, broken pipes), until a CLI helper crate exists.
-#![forbid(unsafe_code)]
 
 mod filename;
 mod name;

@@ -7,7 +7,6 @@
 //! user's requirements mention one for that package or the allowed range has nothing else; yanked files only when the user pins the
 //! version with `==`/`===`; `--exclude-newer` filters files by upload time; extras are virtual
 //! packages `name[extra]`; build requirements of sdists join the same package set.
-#![forbid(unsafe_code)]
 
 pub mod candidates;
 pub mod dbindex;

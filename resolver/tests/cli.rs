@@ -225,15 +225,15 @@ fn full_stdout_is_an_error_and_a_closed_one_is_quiet() {
     let (code, _, err) = run.split(out);
     assert_eq!(code, 1, "{err}");
     insta::assert_snapshot!("stdout_full", err);
-    // The reader is gone before the lock is written (`resolver ... | head -0`).
-    let mut child = run
+    // The reader is gone before the resolver starts (`resolver ... | head -0`), so the write
+    // fails however fast the resolver is.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = run
         .command(&req, &[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stdout(Stdio::from(writer))
+        .output()
         .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
     let (code, _, err) = run.split(out);
     assert_eq!((code, err.as_str()), (141, ""), "quiet, 128 + SIGPIPE");
 }

@@ -7,7 +7,6 @@
 //! "Static" is a deliberately simple check, not the crawler's extractor: the sdist ships
 //! `*.egg-info/requires.txt`, or every install_requires / setup_requires / extras_require
 //! in setup.py is a literal list/dict of string literals and setup() gets no `**kwargs`.
-#![forbid(unsafe_code)]
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -1,6 +1,5 @@
 //! `pinion-setuppy SDIST...`: runs each sdist's setup.py in the sandbox and prints one JSON
 //! object per sdist (runs and merged requirements) on stdout.
-#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 
