@@ -47,8 +47,11 @@ struct Tally {
 impl Tally {
     fn check(&mut self, case: &str, ok: bool, detail: impl FnOnce() -> String) {
         self.cases += 1;
-        if !ok {
-            self.failed.push(format!("{case}: {}", detail()));
+        if ok {
+            println!("ok      {case}");
+        } else {
+            println!("FAILED  {case}: {}", detail());
+            self.failed.push(case.to_string());
         }
     }
 }
@@ -96,9 +99,6 @@ fn main() -> anyhow::Result<()> {
         "wall time:               {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    for f in &t.failed {
-        println!("FAILED {f}");
-    }
     if !t.failed.is_empty() || t.rows_lost > 0 || t.duplicate_fetches > 0 {
         bail!("{} cases failed", t.failed.len());
     }
@@ -199,8 +199,10 @@ async fn page_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
             .map(|(n, ..)| *n)
             .chain(faults.iter().map(|(n, _)| *n));
         for name in cases {
+            // Wheel names spell `-` as `_` (PEP 427).
+            let dist = name.replace('-', "_");
             for v in 0..5 {
-                index.add_file(name, wheel_file(name, &format!("1.{v}"), 10));
+                index.add_file(name, wheel_file(&dist, &format!("1.{v}"), 10));
             }
             sync(&path, options(&index, &[name]), deadline).await?;
             let before = rows(&path)?;
