@@ -380,7 +380,7 @@ async fn kill_cycles(t: &mut Tally, crawler: &Path, kills: usize) -> anyhow::Res
     let index = TestIndex::start(Config::default()).await?;
     let names: Vec<String> = (0..8).map(|i| format!("proj{i}")).collect();
     for n in &names {
-        for v in 0..80 {
+        for v in 0..250 {
             index.add_file(n, wheel_file(n, &format!("1.{v}"), 10));
         }
     }
@@ -411,7 +411,7 @@ async fn kill_cycles(t: &mut Tally, crawler: &Path, kills: usize) -> anyhow::Res
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        tokio::time::sleep(Duration::from_millis(2 + (x >> 33) % 150)).await;
+        tokio::time::sleep(Duration::from_millis(2 + (x >> 33) % 60)).await;
         t.child_peak_kib = t.child_peak_kib.max(child_hwm_kib(child.id()));
         landed += usize::from(child.try_wait()?.is_none());
         let _ = child.kill();
