@@ -47,8 +47,11 @@ struct Tally {
 impl Tally {
     fn check(&mut self, case: &str, ok: bool, detail: impl FnOnce() -> String) {
         self.cases += 1;
-        if !ok {
-            self.failed.push(format!("{case}: {}", detail()));
+        if ok {
+            println!("ok      {case}");
+        } else {
+            println!("FAILED  {case}: {}", detail());
+            self.failed.push(case.to_string());
         }
     }
 }
@@ -96,9 +99,6 @@ fn main() -> anyhow::Result<()> {
         "wall time:               {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    for f in &t.failed {
-        println!("FAILED {f}");
-    }
     if !t.failed.is_empty() || t.rows_lost > 0 || t.duplicate_fetches > 0 {
         bail!("{} cases failed", t.failed.len());
     }
@@ -199,8 +199,10 @@ async fn page_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
             .map(|(n, ..)| *n)
             .chain(faults.iter().map(|(n, _)| *n));
         for name in cases {
+            // Wheel names spell `-` as `_` (PEP 427).
+            let dist = name.replace('-', "_");
             for v in 0..5 {
-                index.add_file(name, wheel_file(name, &format!("1.{v}"), 10));
+                index.add_file(name, wheel_file(&dist, &format!("1.{v}"), 10));
             }
             sync(&path, options(&index, &[name]), deadline).await?;
             let before = rows(&path)?;
@@ -378,7 +380,7 @@ async fn kill_cycles(t: &mut Tally, crawler: &Path, kills: usize) -> anyhow::Res
     let index = TestIndex::start(Config::default()).await?;
     let names: Vec<String> = (0..8).map(|i| format!("proj{i}")).collect();
     for n in &names {
-        for v in 0..80 {
+        for v in 0..250 {
             index.add_file(n, wheel_file(n, &format!("1.{v}"), 10));
         }
     }
@@ -409,7 +411,7 @@ async fn kill_cycles(t: &mut Tally, crawler: &Path, kills: usize) -> anyhow::Res
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        tokio::time::sleep(Duration::from_millis(2 + (x >> 33) % 150)).await;
+        tokio::time::sleep(Duration::from_millis(2 + (x >> 33) % 60)).await;
         t.child_peak_kib = t.child_peak_kib.max(child_hwm_kib(child.id()));
         landed += usize::from(child.try_wait()?.is_none());
         let _ = child.kill();
