@@ -121,7 +121,9 @@ pub fn project(db: &Database, shards: &ShardSet, name: &str) -> Option<String> {
                 f.metadata().id(),
                 if f.yanked() { "  yanked" } else { "" }
             );
-            let url = shards.url(p.name(), &f).map_or_else(shard, |u| u.into_owned());
+            let url = shards
+                .url(p.name(), &f)
+                .map_or_else(shard, |u| u.into_owned());
             let _ = writeln!(s, "    {url}");
             metas.insert(f.metadata().id(), f.metadata());
         }

@@ -184,9 +184,9 @@ fn run(cli: Cli) -> Result<()> {
                 .verify()
                 .with_context(|| format!("verifying {}", db.display()))?;
             if let Some(dir) = &shards {
-                database.verify_shards(dir).with_context(|| {
-                    format!("verifying the hash shards in {}", dir.display())
-                })?;
+                database
+                    .verify_shards(dir)
+                    .with_context(|| format!("verifying the hash shards in {}", dir.display()))?;
             }
             let c = database.info().counts;
             println!(
@@ -196,7 +196,11 @@ fn run(cli: Cli) -> Result<()> {
                 c.releases,
                 c.files,
                 database.shard_count(),
-                if shards.is_some() { " checked" } else { " not checked" },
+                if shards.is_some() {
+                    " checked"
+                } else {
+                    " not checked"
+                },
                 database.sha256_hex()
             );
         }

@@ -153,8 +153,7 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
     };
     let mut out = Vec::with_capacity(projects);
     for (name, display) in named {
-        let n_releases =
-            (rng.lognormal(RELEASES_MU, RELEASES_SIGMA).ceil() as usize).clamp(1, 800);
+        let n_releases = (rng.lognormal(RELEASES_MU, RELEASES_SIGMA).ceil() as usize).clamp(1, 800);
         let binary = rng.chance(P_BINARY);
         let mut time = FINISHED_AT - 86_400 * 365 * 10 + rng.below(86_400 * 365 * 5) as i64;
         let mut meta: Option<Arc<Metadata>> = None;

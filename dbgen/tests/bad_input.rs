@@ -339,9 +339,7 @@ fn writer_rejects_bad_models() {
     ));
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "2.31".into();
-    let err = dbgen::write_db(&u, &BuildOptions::new(0))
-        .err()
-        .unwrap();
+    let err = dbgen::write_db(&u, &BuildOptions::new(0)).err().unwrap();
     assert!(err.to_string().contains("same release"), "{err}");
     let mut u = common::fixture();
     u.projects[0].releases[1].version = "two".into();

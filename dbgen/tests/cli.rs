@@ -113,9 +113,25 @@ fn build_verify_and_created_at() {
     bytes[last] ^= 1;
     std::fs::write(&shard, bytes).unwrap();
     let (ok, _, err) = dbgen(&["verify", a.to_str().unwrap(), "--shards", shards]);
-    assert!(!ok && err.contains("hash shard shard-0001.bin has sha256"), "{err}");
-    let (ok, _, err) = dbgen(&["build", "--state", &state, "--out", "x", "--shards-out", shards, "--shards", "3"]);
-    assert!(!ok && err.contains("shard count 3 is not a power of two"), "{err}");
+    assert!(
+        !ok && err.contains("hash shard shard-0001.bin has sha256"),
+        "{err}"
+    );
+    let (ok, _, err) = dbgen(&[
+        "build",
+        "--state",
+        &state,
+        "--out",
+        "x",
+        "--shards-out",
+        shards,
+        "--shards",
+        "3",
+    ]);
+    assert!(
+        !ok && err.contains("shard count 3 is not a power of two"),
+        "{err}"
+    );
     let (ok, _, err) = dbgen(&[
         "build",
         "--state",

@@ -79,9 +79,10 @@ struct Cli {
 /// Writes `text` to `path` through a temporary file in the same directory.
 fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let tmp = dir
-        .unwrap_or(Path::new("."))
-        .join(format!(".{}.tmp", path.file_name().unwrap_or_default().to_string_lossy()));
+    let tmp = dir.unwrap_or(Path::new(".")).join(format!(
+        ".{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }

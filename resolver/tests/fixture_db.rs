@@ -464,7 +464,11 @@ fn hash_shards_two_steps() {
             .args(["-o", path(&lock)])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&need).unwrap()).unwrap();
         v
@@ -494,7 +498,10 @@ fn hash_shards_two_steps() {
     std::fs::create_dir(&none).unwrap();
     let (ok, _, err) = run(&fx, reqs, &["--shards", path(&none)]);
     assert!(!ok);
-    assert!(err.starts_with("error: the picked files' sha256 and URLs are in the hash shards `shard-"), "{err}");
+    assert!(
+        err.starts_with("error: the picked files' sha256 and URLs are in the hash shards `shard-"),
+        "{err}"
+    );
     assert!(err.contains("hint: pass --shards DIR"), "{err}");
 
     // A shard of another database is refused by its sha256.

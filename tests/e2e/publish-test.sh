@@ -49,8 +49,9 @@ echo "--- day 1"
 publish --out "$tmp/day1" --date 2026-01-01 >/dev/null
 db1=$tmp/day1/pinion-db-2026-01-01.tar.gz
 [ -f "$db1" ] || fail "day 1 tarball missing"
-"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt1.tar.gz" --created-at 2026-01-01T00:00:00Z
+"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt1.tar.gz" --shards-out "$tmp/rebuilt1-shards" --created-at 2026-01-01T00:00:00Z
 cmp "$db1" "$tmp/rebuilt1.tar.gz" || fail "day 1 tarball is not reproducible from its crawl state"
+diff -r "$tmp/day1/shards" "$tmp/rebuilt1-shards" || fail "day 1 hash shards are not reproducible from its crawl state"
 "$bin/dbgen" inspect "$db1" gamma | grep -q "^0\.9 " || fail "day 1 DB lacks gamma 0.9"
 
 echo "--- day 2"
@@ -67,8 +68,9 @@ expected=$'GET /files/alpha-1.2-py3-none-any.whl.metadata\nGET /files/alpha-1.2.
 "$bin/dbgen" inspect "$db2" gamma | grep -q "^0\.9 " && fail "day 2 DB still has removed gamma 0.9"
 "$bin/dbgen" inspect "$db2" beta | grep -q "^1\.0 .*YANKED" || fail "day 2 DB does not show beta 1.0 as yanked"
 "$bin/dbgen" inspect "$db1" beta | grep -qi "yanked" && fail "day 1 DB shows beta as yanked"
-"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt2.tar.gz" --created-at 2026-01-02T00:00:00Z
+"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt2.tar.gz" --shards-out "$tmp/rebuilt2-shards" --created-at 2026-01-02T00:00:00Z
 cmp "$db2" "$tmp/rebuilt2.tar.gz" || fail "day 2 tarball is not reproducible from its crawl state"
+diff -r "$tmp/day2/shards" "$tmp/rebuilt2-shards" || fail "day 2 hash shards are not reproducible from its crawl state"
 
 echo "--- shards"
 for i in 0 1; do
@@ -76,6 +78,7 @@ for i in 0 1; do
   [ "$rc" -eq 0 ] || fail "shard $i crawl exited $rc"
 done
 "$bin/crawler" merge --out "$tmp/merged.sqlite" "$tmp/shard0.sqlite" "$tmp/shard1.sqlite"
-"$bin/dbgen" build --state "$tmp/merged.sqlite" --out "$tmp/merged.tar.gz" --created-at 2026-01-02T00:00:00Z
+"$bin/dbgen" build --state "$tmp/merged.sqlite" --out "$tmp/merged.tar.gz" --shards-out "$tmp/merged-shards" --created-at 2026-01-02T00:00:00Z
 cmp "$db2" "$tmp/merged.tar.gz" || fail "shard + merge DB differs from the incremental crawl's DB"
+diff -r "$tmp/day2/shards" "$tmp/merged-shards" || fail "shard + merge hash shards differ from the incremental crawl's"
 echo "publish e2e: ok"

@@ -25,9 +25,9 @@ use zerocopy::little_endian::U32;
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
 pub use error::DbError;
-pub use shards::{FileHashes, ShardSet};
 pub use layout::SectionKind;
 pub use pep440_rs::Operator as Op;
+pub use shards::{FileHashes, ShardSet};
 pub use view::{
     File, FileKind, MarkerId, Metadata, Project, Release, Releases, ReqSet, Requirement,
 };
@@ -418,7 +418,10 @@ fn parse_header(bytes: &[u8]) -> Result<(DbInfo, usize, Vec<SectionInfo>), DbErr
         index_url,
         serial: fixed.last_serial.get(),
         counts,
-        shard_count: (sections[SectionKind::ShardManifest as usize - 1].range.len() / 32) as u32,
+        shard_count: (sections[SectionKind::ShardManifest as usize - 1]
+            .range
+            .len()
+            / 32) as u32,
     };
     Ok((info, header_len, sections))
 }

@@ -29,7 +29,10 @@ pub struct ShardSet {
 }
 
 fn bad(index: u32, msg: impl std::fmt::Display) -> DbError {
-    DbError::Invariant(format!("hash shard {}: {msg}", layout::shard_file_name(index)))
+    DbError::Invariant(format!(
+        "hash shard {}: {msg}",
+        layout::shard_file_name(index)
+    ))
 }
 
 impl Database {
@@ -87,9 +90,12 @@ impl ShardSet {
     /// projects is checked by `Database::verify_shards` (a pass over every project, too slow
     /// for each resolution; the manifest's sha256 already pins the content).
     pub fn add(&mut self, db: &Database, index: u32, bytes: &[u8]) -> Result<u32, DbError> {
-        let want = db
-            .shard_sha256(index)
-            .ok_or_else(|| bad(index, format!("the database has {} shards", db.shard_count())))?;
+        let want = db.shard_sha256(index).ok_or_else(|| {
+            bad(
+                index,
+                format!("the database has {} shards", db.shard_count()),
+            )
+        })?;
         let got: [u8; 32] = Sha256::digest(bytes).into();
         if &got != want {
             return Err(DbError::ShardSha256 {
@@ -130,7 +136,10 @@ impl ShardSet {
         let mut prev: Option<&str> = None;
         for (name, count) in listed {
             if prev.is_some_and(|p| p >= name) || db.shard_of(name) != index {
-                return Err(bad(index, format!("project `{name}` out of order or place")));
+                return Err(bad(
+                    index,
+                    format!("project `{name}` out of order or place"),
+                ));
             }
             prev = Some(name);
             let project = db

@@ -115,7 +115,11 @@ fn main() -> Result<()> {
         shapes.push(("real", shape));
     }
     if !args.no_synth {
-        let n = if args.full { user::PYPI_PROJECTS as usize } else { args.projects };
+        let n = if args.full {
+            user::PYPI_PROJECTS as usize
+        } else {
+            args.projects
+        };
         println!("== synthetic universe, {n} projects, seed {}", args.seed);
         let state = args
             .synth_state

@@ -111,17 +111,27 @@ fn quantile(v: &[u32], q: f64) -> u32 {
 pub fn print_shapes(shapes: &[(&str, Shape)]) {
     println!("== shape (calibration of dbgen synth)");
     let row = |label: &str, f: &dyn Fn(&Shape) -> String| {
-        let cols: Vec<String> = shapes.iter().map(|(_, s)| format!("{:>14}", f(s))).collect();
+        let cols: Vec<String> = shapes
+            .iter()
+            .map(|(_, s)| format!("{:>14}", f(s)))
+            .collect();
         println!("  {label:<52}{}", cols.join(""));
     };
     row("", &|_| String::new());
     let heads: Vec<String> = shapes.iter().map(|(t, _)| format!("{t:>14}")).collect();
     println!("  {:<52}{}", "", heads.join(""));
     row("projects (with kept files)", &|s| {
-        format!("{} ({:.0}%)", s.projects, pct(s.projects_with_files, s.projects))
+        format!(
+            "{} ({:.0}%)",
+            s.projects,
+            pct(s.projects_with_files, s.projects)
+        )
     });
     row("releases per project with files: mean", &|s| {
-        format!("{:.2}", s.releases as f64 / s.projects_with_files.max(1) as f64)
+        format!(
+            "{:.2}",
+            s.releases as f64 / s.projects_with_files.max(1) as f64
+        )
     });
     row("  median / p90 / p99 / max", &|s| {
         let v = &s.rel_per_project;
@@ -147,7 +157,11 @@ pub fn print_shapes(shapes: &[(&str, Shape)]) {
         )
     });
     row("wheels among kept files (%), pure (any) among them", &|s| {
-        format!("{:.0} / {:.0}", pct(s.wheels, s.files), pct(s.pure_wheels, s.wheels))
+        format!(
+            "{:.0} / {:.0}",
+            pct(s.wheels, s.files),
+            pct(s.pure_wheels, s.wheels)
+        )
     });
     row("release repeats the previous Requires-Dist (%)", &|s| {
         format!("{:.0}", pct(s.repeats, s.release_pairs))
@@ -163,7 +177,11 @@ pub fn print_shapes(shapes: &[(&str, Shape)]) {
         )
     });
     row("projects with a release in the last 1 / 7 days (%)", &|s| {
-        format!("{:.2}/{:.2}", pct(s.changed_1d, s.projects), pct(s.changed_7d, s.projects))
+        format!(
+            "{:.2}/{:.2}",
+            pct(s.changed_1d, s.projects),
+            pct(s.changed_7d, s.projects)
+        )
     });
 }
 
@@ -329,7 +347,10 @@ pub fn print_shard_count_table(db: &Database, env: &[String], project_scale: f64
         .projects()
         .map(|p| {
             let files: usize = p.releases().map(|r| r.files().len()).sum();
-            (p.name().to_string(), files as u64 * 64 + p.name().len() as u64 + 2)
+            (
+                p.name().to_string(),
+                files as u64 * 64 + p.name().len() as u64 + 2,
+            )
         })
         .collect();
     let total: u64 = per_project.iter().map(|(_, b)| b).sum();
