@@ -17,6 +17,8 @@
 use super::reqs::{add_extra, split_extra_key, split_lines, with_extra};
 
 type Options = Vec<(String, String)>;
+/// Requirement strings (extras folded into markers) and the extra names.
+type RequiresAndExtras = (Vec<String>, Vec<String>);
 
 /// configparser's `MAX_INTERPOLATION_DEPTH`.
 const MAX_INTERPOLATION_DEPTH: usize = 10;
@@ -39,7 +41,7 @@ fn parse_ini(text: &str) -> Result<Ini, String> {
     let mut in_section: Option<Option<usize>> = None;
     // Value lines of the current option and the indentation of its key line.
     let mut current: Option<(Vec<String>, usize)> = None;
-    fn opts<'i>(ini: &'i mut Ini, at: Option<usize>) -> &'i mut Options {
+    fn opts(ini: &mut Ini, at: Option<usize>) -> &mut Options {
         match at {
             None => &mut ini.defaults,
             Some(i) => &mut ini.sections[i].1,
@@ -227,7 +229,7 @@ pub(crate) struct SetupCfg {
     pub setup_requires: Field,
     /// `None` when `[options.extras_require]` is absent; `Some(Err(why))` when a value is
     /// indirect and unreadable.
-    pub extras: Option<Result<(Vec<String>, Vec<String>), String>>,
+    pub extras: Option<Result<RequiresAndExtras, String>>,
     /// `[metadata]` or `[options]` is present: setuptools reads this file for the project.
     pub declares_project: bool,
 }
