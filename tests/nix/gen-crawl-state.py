@@ -13,7 +13,7 @@ NOW = 1_763_596_800
 db = sqlite3.connect(out)
 db.executescript(open(schema).read())
 db.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
-    ("schema_version", "1"), ("index_url", "https://pypi.org/simple/"), ("last_serial", "1"),
+    ("schema_version", "2"), ("index_url", "https://pypi.org/simple/"), ("last_serial", "1"),
     ("last_sync_started_at", str(NOW)), ("last_sync_finished_at", str(NOW))])
 for i in range(n):
     name = f"pkg{i:04d}"

@@ -29,7 +29,7 @@ def parse_metadata(text):
 db = sqlite3.connect(out)
 db.executescript(open(schema).read())
 db.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
-    ("schema_version", "1"), ("index_url", base + "/simple/"), ("last_serial", "1"),
+    ("schema_version", "2"), ("index_url", base + "/simple/"), ("last_serial", "1"),
     ("last_sync_started_at", str(NOW)), ("last_sync_finished_at", str(NOW))])
 projects = {}
 for kind_dir in ("wheels", "sdists"):
