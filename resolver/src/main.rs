@@ -69,9 +69,9 @@ struct Cli {
     /// the sha256 and URLs of the picked files come from them.
     #[arg(long)]
     shards: Option<PathBuf>,
-    /// Write the hash shards this resolution needs (JSON: file name, index, sha256) here,
-    /// and write the lock only when --shards holds all of them. Without this option, a
-    /// missing shard is an error.
+    /// Write the hash shards this resolution needs (JSON: file name, index, sha256) and the
+    /// names of the packages it picked here, and write the lock only when --shards holds
+    /// all of them. Without this option, a missing shard is an error.
     #[arg(long)]
     need_shards: Option<PathBuf>,
     /// Output file (default: stdout).
@@ -80,8 +80,10 @@ struct Cli {
 }
 
 /// The `--need-shards` file: every shard the final lock needs, with the sha256 the
-/// database's manifest pins for it, so the caller (the Nix library) can fetch them.
-fn need_json(db: &Database, need: &BTreeSet<u32>) -> String {
+/// database's manifest pins for it, so the caller (the Nix library) can fetch them; and,
+/// once the resolution ran, the names of the packages it picked, so the caller can ask
+/// nixpkgs about them without waiting for the lock those shards would give.
+fn need_json(db: &Database, need: &BTreeSet<u32>, packages: Option<Vec<&str>>) -> String {
     let shards: Vec<serde_json::Value> = need
         .iter()
         .map(|&i| {
@@ -92,7 +94,10 @@ fn need_json(db: &Database, need: &BTreeSet<u32>) -> String {
             })
         })
         .collect();
-    let v = serde_json::json!({ "shard_count": db.shard_count(), "shards": shards });
+    let mut v = serde_json::json!({ "shard_count": db.shard_count(), "shards": shards });
+    if let Some(p) = packages {
+        v["packages"] = serde_json::json!(p);
+    }
     let mut text = serde_json::to_string_pretty(&v).expect("JSON values serialize");
     text.push('\n');
     text
@@ -176,7 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                 shard_names(&absent)
             );
         };
-        output::write_atomic(path, need_json(&db, &need).as_bytes())?;
+        output::write_atomic(path, need_json(&db, &need, None).as_bytes())?;
         return Ok(Exit::Done);
     }
     let index = match cli.db_sha256 {
@@ -207,7 +212,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
     let absent = index.missing_shards();
     if let Some(path) = &cli.need_shards {
-        output::write_atomic(path, need_json(&db, &need).as_bytes())?;
+        let names = outcome.lock["packages"]
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect());
+        output::write_atomic(path, need_json(&db, &need, names).as_bytes())?;
         if !absent.is_empty() {
             return Ok(Exit::Done);
         }

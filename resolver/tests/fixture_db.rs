@@ -515,3 +515,83 @@ fn hash_shards_two_steps() {
     assert!(!ok);
     assert!(err.contains("but the database's manifest says"), "{err}");
 }
+
+/// What the Nix library reads from `--need-shards`: the shards and, once the resolution
+/// ran, the names it picked (nixpkgs' too), written whether or not the lock is; before a
+/// resolution (`--hash` shards missing) only the shards. The Nix library starts its next
+/// nixpkgs-lookup round from those names instead of from a lock.
+#[test]
+fn need_shards_lists_the_picked_packages() {
+    let fx = fixture();
+    let need = fx.dir.join("need.json");
+    let lock = fx.dir.join("lock.json");
+    let empty = fx.dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let all = fx.dir.join("shards");
+    let step = |reqs: &str, shards: &Path| {
+        let _ = std::fs::remove_file(&need);
+        let _ = std::fs::remove_file(&lock);
+        let mut args = with_providers(&fx);
+        args.extend(
+            [
+                "--shards",
+                path(shards),
+                "--need-shards",
+                path(&need),
+                "-o",
+                path(&lock),
+            ]
+            .map(String::from),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, _, err) = run(&fx, reqs, &args);
+        assert!(ok, "{err}");
+        let text = std::fs::read_to_string(&need).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        // The manifest's sha256 of each listed shard; redacted so the snapshot shows the
+        // structure, not the fixture database's bytes.
+        for s in v["shards"].as_array().unwrap() {
+            let bytes = std::fs::read(all.join(s["file"].as_str().unwrap())).unwrap();
+            assert_eq!(
+                s["sha256"].as_str().unwrap(),
+                pinion_db::layout::hex_lower(&<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+            );
+        }
+        let redacted = text
+            .lines()
+            .map(|l| match l.split_once("\"sha256\": \"") {
+                Some((head, _)) => format!("{head}\"sha256\": \"<sha256 of the shard>\""),
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        (v, redacted, lock.exists())
+    };
+    // numpy comes from nixpkgs (providers.json): listed as picked, but needs no shard.
+    let reqs = "requests[socks]\nnumpy\n";
+    let (without, text, wrote_lock) = step(reqs, &empty);
+    assert!(!wrote_lock, "no lock without the shards");
+    insta::assert_snapshot!("need_shards_without_lock", text);
+    let (with, text, wrote_lock) = step(reqs, &all);
+    assert!(wrote_lock, "the lock, with every shard at hand");
+    insta::assert_snapshot!("need_shards_with_lock", text);
+    assert_eq!(
+        with, without,
+        "the same resolution, with or without the shards"
+    );
+    let locked: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    let names: Vec<&String> = locked["packages"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        with["packages"],
+        serde_json::json!(names),
+        "the lock's packages"
+    );
+
+    // `--hash` shards missing: the run stops before resolving, so it names no package.
+    let hashed = format!("requests==2.31.0 --hash=sha256:{}\n", "ab".repeat(32));
+    let (before, text, wrote_lock) = step(&hashed, &empty);
+    assert!(!wrote_lock);
+    assert!(before.get("packages").is_none(), "{before}");
+    insta::assert_snapshot!("need_shards_before_resolving", text);
+}
