@@ -229,14 +229,15 @@ rec {
 
   # Resolution through import-from-derivation, asking nixpkgs only about names the
   # resolution reaches: first the names in the requirements and providers; then,
-  # while the lock (or the resolver's failure message) names packages nixpkgs has
-  # that were not asked about, again with those added (the resolver may then take
-  # nixpkgs versions for them). Hash shards are fetched as the resolver asks for them
-  # and kept for the later rounds, so a round after the first usually has them all
-  # already: a single round is two resolver runs (the first one says which shards
-  # the lock needs, the second writes it), two rounds usually three. Returns the
-  # final lock derivation (for mkLock) and its value; a resolution that still fails
-  # stops evaluation with the resolver's message.
+  # while the resolution (its need-shards list or lock, or the resolver's failure
+  # message) names packages nixpkgs has that were not asked about, again with those
+  # added (the resolver may then take nixpkgs versions for them). Hash shards are
+  # fetched as the resolver asks for them and kept for the later rounds. The first
+  # run has no shards and writes no lock, but its need-shards list names the picked
+  # packages, so the second run has both the shards and the next round's names:
+  # usually two resolver runs in all, one round or two. Returns the final lock
+  # derivation (for mkLock) and its value; a resolution that still fails stops
+  # evaluation with the resolver's message.
   resolveIfd =
     {
       requirements,
@@ -254,10 +255,25 @@ rec {
           util.splitComma (checked.${n} or checked._default or "wheel,sdist,nixpkgs")
         );
       nixpkgsVersions' = names: nixpkgsVersions ps (builtins.filter fromNixpkgs names);
+      # Names the providers restrict to nixpkgs that the lookup did not find: the resolver
+      # only says no provider offers them, but the likely cause is an attribute named
+      # otherwise (a versioned `pyyaml_6`), which the lookup never guesses.
+      unfoundHint =
+        names: offered:
+        let
+          unfound = builtins.filter (
+            n: (checked.${n} or checked._default or "") == "nixpkgs" && !(offered ? ${n})
+          ) names;
+        in
+        # The resolver's message ends with a newline.
+        lib.concatMapStringsSep "" (n: ''
+          hint: `providers` take `${n}` from nixpkgs only, and the nixpkgs lookup found no `python.pkgs.${n}` (it tries the PyPI name and its `_` spelling, and skips aliases, broken and disabled packages); if nixpkgs has it under another attribute (a versioned one such as `pydantic_1`), name it: `overrides_pre = [ (self: super: { ${n} = super.<attribute>; }) ]`
+        '') unfound;
       afterLine = marker: text: builtins.substring (builtins.stringLength marker + 1) (-1) text;
       round =
         names: shards:
         let
+          offered = nixpkgsVersions' names;
           drv = lockDerivation {
             inherit
               requirements
@@ -266,15 +282,14 @@ rec {
               system
               shards
               ;
-            nixpkgs = nixpkgsVersions' names;
+            nixpkgs = offered;
           };
           text = builtins.readFile drv;
           failed = lib.hasPrefix failureMarker text;
           message = afterLine failureMarker text;
           needsShards = lib.hasPrefix shardsMarker text;
-          missing =
-            builtins.filter (s: !(shards ? ${s.file}))
-              (builtins.fromJSON (afterLine shardsMarker text)).shards;
+          need = builtins.fromJSON (afterLine shardsMarker text);
+          missing = builtins.filter (s: !(shards ? ${s.file})) need.shards;
           lock = builtins.fromJSON text;
           asked = lib.genAttrs names (_: null);
           reached =
@@ -284,6 +299,8 @@ rec {
                   builtins.filter (w: builtins.isString w && w != "") (builtins.split "[^A-Za-z0-9._-]+" message)
                 )
               )
+            else if needsShards then
+              need.packages or [ ]
             else
               builtins.attrNames lock.packages;
           new = builtins.filter (n: !(asked ? ${n})) reached;
@@ -293,7 +310,7 @@ rec {
           if missing == [ ] then
             throw "pinion: the resolver asks for hash shards it was given (${drv}); this is a bug"
           else
-            round names (
+            round (if nixpkgsVersions' new != { } then names ++ new else names) (
               shards // builtins.listToAttrs (map (s: lib.nameValuePair s.file (shardFor s)) missing)
             )
         else if nixpkgsVersions' new != { } then
@@ -301,7 +318,7 @@ rec {
         else if failed then
           throw ''
             pinion: the resolution failed (${drv}):
-            ${message}''
+            ${message}${unfoundHint names offered}''
         else
           { inherit drv lock; };
       providerNames = lib.remove "_default" (builtins.attrNames checked);

@@ -39,6 +39,47 @@ lock=$(NIX_PATH= nix-build --no-out-link --arg resolver "$work/resolver" --arg d
 ev --option allow-import-from-derivation false --argstr req "$req" --arg lock "$lock" -E "$expr" -A fromLock >"$work/lock.json"
 cmp "$work/env.json" "$work/lock.json"
 
+# nixpkgs-lookup rounds (nix/README.md): the first run, without shards, names the packages it
+# picked in its need file, so the second run already has nixpkgs' versions of requests'
+# dependencies (the stand-in has them) with the shards: two resolver runs, not three (a
+# third run once asked nixpkgs about the lock's names).
+echo "-- nixpkgs-lookup rounds: 'requests' resolves in 2 resolver runs, the second offered nixpkgs' dependencies"
+rreq="requests # rounds $(date +%s%N)"
+rdrv=$(NIX_PATH= nix-instantiate --arg resolver "$work/resolver" --arg db "$db" --argstr req "$rreq" -E "$expr" -A lock 2>"$work/rounds.log") \
+  || { cat "$work/rounds.log"; exit 1; }
+runs=$(grep -c "^pinion: resolving " "$work/rounds.log" || true)
+[ "$runs" = 2 ] || { cat "$work/rounds.log"; echo "expected 2 resolver runs, got $runs"; exit 1; }
+NIX_PATH= nix-store --realise "$rdrv" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
+python3 - "$(nix-store -q --outputs "$rdrv")" "$(nix-store -q --binding nixpkgsJson "$rdrv")" <<'PY'
+import json, sys
+lock = json.load(open(sys.argv[1]))
+offered = json.loads(sys.argv[2])
+deps = set(lock["packages"]) - set(lock["roots"])
+assert lock["roots"] == ["requests"] and deps, lock["roots"]
+# The stand-in has idna, urllib3, certifi and charset-normalizer: asked about only after a run.
+assert deps & set(offered), ("no dependency offered from nixpkgs in the last run", sorted(offered))
+assert set(offered) <= set(lock["packages"]), sorted(offered)
+print("2 runs; the last one offered nixpkgs'", ", ".join(sorted(deps & set(offered))))
+PY
+
+# The lookup evaluates python.pkgs.<name> (and its `_` spelling) only: the stand-in's
+# pyyaml_6 (pname PyYAML, like nixpkgs' versioned attributes) is not found under `pyyaml`,
+# and a `providers` entry restricting pyyaml to nixpkgs fails with a hint; an overrides_pre
+# overlay naming it by its PyPI name makes it found (nix/README.md, Known limits).
+echo "-- a nixpkgs attribute named unlike its PyPI name (pyyaml_6): a hint without overrides_pre, found with it"
+yexpr='{ resolver, db, alias }:
+  let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver db; };
+      env = pinion.mkPython ({ requirements = "pyyaml"; providers.pyyaml = "nixpkgs"; }
+        // (if alias then { overrides_pre = [ (self: super: { pyyaml = super.pyyaml_6; }) ]; } else { }));
+  in { inherit (env.pinion.packages.pyyaml) version provider; inherit (env.pinion.packages.pyyaml.derivation) name; }'
+if ev --arg alias false -E "$yexpr" >/dev/null 2>"$work/err"; then echo "pyyaml resolved from nixpkgs without overrides_pre"; exit 1; fi
+grep -q 'hint: `providers` take `pyyaml` from nixpkgs only, and the nixpkgs lookup found no `python.pkgs.pyyaml`' "$work/err" \
+  || { cat "$work/err"; exit 1; }
+grep -qF 'overrides_pre = [ (self: super: { pyyaml = super.<attribute>; }) ]' "$work/err" || { cat "$work/err"; exit 1; }
+got=$(ev --arg alias true -E "$yexpr" 2>"$work/err") || { cat "$work/err"; exit 1; }
+[ "$got" = '{"name":"python3.11-PyYAML-6.0.1","provider":"nixpkgs","version":"6.0.1"}' ] || { echo "pyyaml via overrides_pre: $got"; exit 1; }
+echo "pyyaml from nixpkgs' pyyaml_6 via overrides_pre: $got"
+
 echo "-- an unresolvable requirement fails with the resolver's message"
 if ev --argstr req "pinion-no-such-project-xyz" -E "$expr" -A env >/dev/null 2>"$work/err"; then
   echo "resolution of a missing project succeeded"; exit 1

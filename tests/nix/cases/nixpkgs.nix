@@ -146,6 +146,21 @@ in
       "names nixpkgs lacks are absent" = absent "not-in-nixpkgs";
       "an attribute whose pname differs from its name is skipped (pyyaml_6 is not looked at)" =
         absent "pyyaml";
+      # What nix/README.md tells users (mkPython passes overrides_pre the same way).
+      "an overrides_pre overlay naming pyyaml_6 by its PyPI name makes it found" = {
+        expr =
+          resolve.nixpkgsVersions
+            (pkgs.python3.override {
+              packageOverrides = self: super: { pyyaml = super.pyyaml_6; };
+            }).pkgs
+            [ "pyyaml" ];
+        expected = {
+          pyyaml = {
+            attr = "pyyaml";
+            version = "6.0.1";
+          };
+        };
+      };
       "mkPython through the resolver never touches the aborting attribute" =
         isString
           (pinion.mkPython { requirements = "requests"; }).drvPath;
