@@ -1,9 +1,12 @@
-//! Failure messages in plain words: PubGrub's derivation tree rendered with pinion's wording
-//! ("you require", "==1.0", "your requirements"), hints about versions that exist but are
-//! unusable, projects missing from the database with close spellings, and suggestions. Output
-//! is bounded so a pathological conflict cannot flood the terminal.
+//! Every failure message of a resolution, and only here: PubGrub's derivation tree rendered
+//! with pinion's wording ("you require", "==1.0", "your requirements"), the solver's notes on
+//! versions that exist but are unusable or unmatched, projects missing from the database with
+//! close spellings, and hints. The types here carry the facts (`crate::ResolveError` wraps
+//! them); their `Display` is the text. Output is bounded so a pathological conflict cannot
+//! flood the terminal.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 use std::fmt;
 use std::ops::Bound;
 
@@ -11,7 +14,8 @@ use pubgrub::{DefaultStringReporter, Derived, External, Map, ReportFormatter, Re
 
 use pep440_rs::Version;
 
-use crate::solve::{Pkg, VS};
+use crate::requirements::Spec;
+use crate::solve::{self, Note, Pkg, VS};
 
 /// What to do about projects missing from the database, for every message that names some.
 pub fn missing_hints(snapshot: &str) -> String {
@@ -23,15 +27,138 @@ pub fn missing_hints(snapshot: &str) -> String {
     )
 }
 
+/// Projects the user asked for that neither the database nor nixpkgs has.
+#[derive(Debug)]
+pub struct MissingProjects {
+    pub snapshot: String,
+    /// Each missing project with the close spellings the database has (at most three).
+    pub missing: Vec<(String, Vec<String>)>,
+}
+
+impl fmt::Display for MissingProjects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, close) in &self.missing {
+            write!(
+                f,
+                "{name} is not in the database (snapshot {})",
+                self.snapshot
+            )?;
+            if !close.is_empty() {
+                write!(f, "; did you mean {}?", close.join(", "))?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(f, "hint: check the spelling")?;
+        f.write_str(&missing_hints(&self.snapshot))
+    }
+}
+
+/// No choice of versions satisfies the requirements.
+#[derive(Debug)]
+pub struct Conflict {
+    pub snapshot: String,
+    pub conflict: Box<solve::Conflict>,
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", Explained(&self.conflict, &self.snapshot))?;
+        writeln!(f, "hints:")?;
+        if self.conflict.has_unusable() {
+            writeln!(
+                f,
+                "  - a version noted above exists but is unusable for this target; another --python, system or provider (e.g. \"wheel,sdist,nixpkgs\") may help"
+            )?;
+        }
+        writeln!(f, "  - relax a pin in your requirements or constraints")?;
+        write!(
+            f,
+            "  - a newer database may have fixed releases (this one is from {})",
+            self.snapshot
+        )
+    }
+}
+
+/// A conflict's derivation in pinion's words, then the projects in it that are missing and
+/// the solver's notes on them; the snapshot dates the database.
+struct Explained<'a>(&'a solve::Conflict, &'a str);
+
+impl fmt::Display for Explained<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Explained(c, snapshot) = self;
+        f.write_str(&truncate(&derivation(&c.tree, &c.versions)))?;
+        for name in &c.missing {
+            write!(f, "\n{name} is not in the database (snapshot {snapshot})")?;
+        }
+        for (name, note) in &c.notes {
+            write!(f, "\nnote: {}", Noted(name, note))?;
+        }
+        Ok(())
+    }
+}
+
+/// A solver's note on project `.0`.
+struct Noted<'a>(&'a str, &'a Note);
+
+impl fmt::Display for Noted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Noted(name, note) = self;
+        match note {
+            Note::NoReleases => write!(
+                f,
+                "{name} is in the database but has no releases with files pinion keeps"
+            ),
+            Note::NoMatch {
+                wanted,
+                constraints,
+                newest,
+                more,
+            } => {
+                let mut wanted = wanted.to_string();
+                for c in constraints {
+                    wanted = if wanted.is_empty() {
+                        format!("{c} (constraint)")
+                    } else {
+                        format!("{wanted}, {c} (constraint)")
+                    };
+                }
+                write!(
+                    f,
+                    "no version of {name} matches {wanted}; the database has {}{}",
+                    newest.join(", "),
+                    if *more { ", ..." } else { "" }
+                )
+            }
+            Note::Unusable {
+                version,
+                why,
+                count,
+            } => {
+                write!(f, "{name} {version} exists but is unusable: {why}")?;
+                if *count > 1 {
+                    write!(f, " ({count} matching versions are unusable)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The warning for a package whose metadata the index failed to read.
+pub fn unreadable_metadata(name: &str, why: &str) -> String {
+    format!("{name}: metadata unusable: {why}")
+}
+
 /// Projects a resolution needs that neither the database nor nixpkgs has, found by resolving
 /// again as if they existed: every one is listed with who needs it, before anything else.
 #[derive(Debug)]
 pub struct MissingDependencies {
     pub snapshot: String,
-    /// Missing project -> the packages that need it (`` `name[extra]` version ``).
-    pub needed_by: BTreeMap<String, BTreeSet<String>>,
+    /// Missing project -> the packages (with their versions) that need it in the solution
+    /// found when the missing projects are assumed present.
+    pub needed_by: BTreeMap<String, BTreeSet<(Pkg, Version)>>,
     /// The conflict that remains when the missing projects are assumed present.
-    pub conflict: Option<String>,
+    pub conflict: Option<Box<solve::Conflict>>,
 }
 
 impl fmt::Display for MissingDependencies {
@@ -48,13 +175,24 @@ impl fmt::Display for MissingDependencies {
             self.snapshot
         )?;
         for (name, by) in &self.needed_by {
+            let by: BTreeSet<String> = by
+                .iter()
+                .map(|(p, v)| match p {
+                    Pkg::Root => p.to_string(),
+                    _ => format!("`{p}` {v}"),
+                })
+                .collect();
             let by: Vec<&str> = by.iter().map(String::as_str).collect();
             writeln!(f, "  - `{name}`, needed by {}", by.join(", "))?;
         }
         let them = if n == 1 { "it" } else { "them" };
         match &self.conflict {
             None => writeln!(f, "With {them}, the rest of your requirements resolves.")?,
-            Some(c) => writeln!(f, "Even with {them}, your requirements conflict:\n{c}")?,
+            Some(c) => writeln!(
+                f,
+                "Even with {them}, your requirements conflict:\n{}",
+                Explained(c, &self.snapshot)
+            )?,
         }
         if self.conflict.is_some() {
             writeln!(
@@ -70,9 +208,8 @@ impl fmt::Display for MissingDependencies {
 #[derive(Debug)]
 pub struct ClashingRequirements {
     pub name: String,
-    /// Each line as written (name and specifiers) with `file:line`.
-    pub first: (String, String),
-    pub second: (String, String),
+    pub first: Spec,
+    pub second: Spec,
 }
 
 impl fmt::Display for ClashingRequirements {
@@ -82,8 +219,8 @@ impl fmt::Display for ClashingRequirements {
             "no version of `{}` satisfies both of your requirements:",
             self.name
         )?;
-        for (spec, origin) in [&self.first, &self.second] {
-            writeln!(f, "  - `{spec}` ({origin})")?;
+        for s in [&self.first, &self.second] {
+            writeln!(f, "  - `{}{}` ({})", s.name, s.specifiers, s.origin)?;
         }
         write!(
             f,
@@ -208,10 +345,10 @@ impl Wording<'_> {
     }
 }
 
-impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
+impl ReportFormatter<Pkg, VS, Infallible> for Wording<'_> {
     type Output = String;
 
-    fn format_external(&self, external: &External<Pkg, VS, String>) -> String {
+    fn format_external(&self, external: &External<Pkg, VS, Infallible>) -> String {
         match external {
             External::NotRoot(p, _) => format!("we are solving {p}"),
             External::NoVersions(p, r) => {
@@ -231,7 +368,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
                     self.pkg_range(dep, rd)
                 )
             }
-            External::Custom(p, r, m) => format!("{} is unavailable: {m}", self.pkg_range(p, r)),
+            External::Custom(_, _, m) => match *m {},
         }
     }
 
@@ -264,8 +401,8 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
     fn explain_both_external(
         &self,
-        e1: &External<Pkg, VS, String>,
-        e2: &External<Pkg, VS, String>,
+        e1: &External<Pkg, VS, Infallible>,
+        e2: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -279,9 +416,9 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
     fn explain_both_ref(
         &self,
         id1: usize,
-        d1: &Derived<Pkg, VS, String>,
+        d1: &Derived<Pkg, VS, Infallible>,
         id2: usize,
-        d2: &Derived<Pkg, VS, String>,
+        d2: &Derived<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -295,8 +432,8 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
     fn explain_ref_and_external(
         &self,
         id: usize,
-        d: &Derived<Pkg, VS, String>,
-        e: &External<Pkg, VS, String>,
+        d: &Derived<Pkg, VS, Infallible>,
+        e: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -309,7 +446,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
     fn and_explain_external(
         &self,
-        e: &External<Pkg, VS, String>,
+        e: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -322,7 +459,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
     fn and_explain_ref(
         &self,
         id: usize,
-        d: &Derived<Pkg, VS, String>,
+        d: &Derived<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -334,8 +471,8 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
     fn and_explain_prior_and_external(
         &self,
-        prior: &External<Pkg, VS, String>,
-        e: &External<Pkg, VS, String>,
+        prior: &External<Pkg, VS, Infallible>,
+        e: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -349,10 +486,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
 /// Renders a PubGrub failure. "No versions" facts are folded into the dependencies that led
 /// to them (shorter, like uv), except when that would leave a bare fact with no "because".
-pub fn derivation(
-    tree: &pubgrub::DerivationTree<Pkg, VS, String>,
-    versions: &BTreeMap<String, Vec<Version>>,
-) -> String {
+pub fn derivation(tree: &solve::Tree, versions: &BTreeMap<String, Vec<Version>>) -> String {
     let wording = Wording { versions };
     let mut collapsed = tree.clone();
     collapsed.collapse_no_versions();

@@ -148,8 +148,8 @@ proptest! {
                     }
                 }
             }
-            Err(ResolveError::Conflict { message }) => {
-                prop_assert!(!brute_force(&u), "resolver said no solution but one exists:\n{message}");
+            Err(e @ ResolveError::Conflict(_)) => {
+                prop_assert!(!brute_force(&u), "resolver said no solution but one exists:\n{e}");
             }
             Err(e @ ResolveError::ClashingRequirements(_)) => {
                 prop_assert!(!brute_force(&u), "resolver said two requirements clash but a solution exists:\n{e}");
