@@ -71,13 +71,36 @@ pub struct FileFilter<'a> {
     requires_python_ok: std::cell::RefCell<HashMap<String, bool>>,
 }
 
-/// Why a file is not usable (rendered by `why_unusable`).
+/// Why a file filter rejects a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reject {
+pub enum Reject {
     Yanked,
+    /// Uploaded after `--exclude-newer`.
     Newer,
+    /// Its `Requires-Python` excludes the target.
     Python,
+    /// Not among the user's `--hash` digests.
     Hash,
+}
+
+/// Why one file of a release offers nothing (worded by `crate::report`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// The release has no files at all.
+    NoFiles,
+    /// Files of this kind are not among the project's providers.
+    NotAllowed {
+        kind: FileKind,
+        providers: Vec<Provider>,
+    },
+    /// A file filter rejects the file; `requires_python` is the file's.
+    Rejected {
+        kind: FileKind,
+        reject: Reject,
+        requires_python: Option<String>,
+    },
+    /// No tag of the wheel is compatible with the target (as `Target` displays).
+    IncompatibleWheel { target: String },
 }
 
 /// Per-project choices coming from the user: providers, allowed hashes, yanked pins.
@@ -266,51 +289,36 @@ impl<'a> FileFilter<'a> {
         })
     }
 
-    /// A short reason why a release with these `files` offers nothing (for error hints).
-    pub fn why_unusable(&self, files: &[FileInfo], policy: &ProjectPolicy) -> String {
+    /// Why a release with these `files` offers nothing, per file (for error hints).
+    pub fn why_unusable(&self, files: &[FileInfo], policy: &ProjectPolicy) -> Vec<Unusable> {
         if files.is_empty() {
-            return "has no files".into();
+            return vec![Unusable::NoFiles];
         }
-        let mut reasons = BTreeSet::new();
+        let mut reasons = Vec::new();
         for f in files {
             let allowed = match f.kind {
                 FileKind::Wheel => policy.providers.contains(&Provider::Wheel),
                 FileKind::Sdist => policy.providers.contains(&Provider::Sdist),
             };
             if !allowed {
-                reasons.insert(format!(
-                    "{} files are not allowed by its providers ({})",
-                    kind_name(f.kind),
-                    join(policy.providers)
-                ));
-            } else if let Some(r) = self.reject(f, policy, false) {
-                let r = match r {
-                    Reject::Yanked => "yanked".to_string(),
-                    Reject::Newer => "uploaded after --exclude-newer".to_string(),
-                    Reject::Python => format!(
-                        "requires Python {}",
-                        f.requires_python.as_deref().unwrap_or("?")
-                    ),
-                    Reject::Hash => "does not match the --hash given".to_string(),
-                };
-                reasons.insert(format!("{} {r}", kind_name(f.kind)));
+                reasons.push(Unusable::NotAllowed {
+                    kind: f.kind,
+                    providers: policy.providers.to_vec(),
+                });
+            } else if let Some(reject) = self.reject(f, policy, false) {
+                reasons.push(Unusable::Rejected {
+                    kind: f.kind,
+                    reject,
+                    requires_python: f.requires_python.clone(),
+                });
             } else if f.kind == FileKind::Wheel {
-                reasons.insert(format!("no wheel is compatible with {}", self.target));
+                reasons.push(Unusable::IncompatibleWheel {
+                    target: self.target.to_string(),
+                });
             }
         }
-        reasons.into_iter().collect::<Vec<_>>().join("; ")
+        reasons
     }
-}
-
-fn kind_name(k: FileKind) -> &'static str {
-    match k {
-        FileKind::Wheel => "wheel",
-        FileKind::Sdist => "sdist",
-    }
-}
-
-pub fn join(p: &[Provider]) -> String {
-    p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -492,14 +500,24 @@ mod tests {
         let p = policy(&providers, None);
         let c = f.candidates(Some(info.clone()), "foo".into(), &p);
         assert!(all_offers(&f, &ix, &c, &p).iter().all(Option::is_none));
+        let rejected = |reject, requires_python: Option<&str>| {
+            vec![Unusable::Rejected {
+                kind: FileKind::Wheel,
+                reject,
+                requires_python: requires_python.map(str::to_string),
+            }]
+        };
         assert_eq!(
             f.why_unusable(&ix.files("foo", 0), &p),
-            "wheel requires Python >=3.12"
+            rejected(Reject::Python, Some(">=3.12"))
         );
-        assert_eq!(f.why_unusable(&ix.files("foo", 1), &p), "wheel yanked");
+        assert_eq!(
+            f.why_unusable(&ix.files("foo", 1), &p),
+            rejected(Reject::Yanked, None)
+        );
         assert_eq!(
             f.why_unusable(&ix.files("foo", 2), &p),
-            "wheel uploaded after --exclude-newer"
+            rejected(Reject::Newer, None)
         );
         let pinned = ["2.0".parse().unwrap()];
         let p = ProjectPolicy {

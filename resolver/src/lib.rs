@@ -34,7 +34,7 @@ pub enum ResolveError {
     Conflict(report::Conflict),
     /// Two of the user's own lines on one project exclude each other.
     #[error("{0}")]
-    ClashingRequirements(report::ClashingRequirements),
+    ClashingRequirements(Box<report::ClashingRequirements>),
     /// Projects needed deeper in the graph that the database does not have.
     #[error("{0}")]
     MissingDependencies(report::MissingDependencies),
@@ -71,13 +71,13 @@ pub fn resolve<I: Index>(
         }));
     }
     if let Some((a, b)) = solver.clashing_roots(reqs) {
-        return Err(ResolveError::ClashingRequirements(
+        return Err(ResolveError::ClashingRequirements(Box::new(
             report::ClashingRequirements {
                 name: a.name.to_string(),
                 first: a.clone(),
                 second: b.clone(),
             },
-        ));
+        )));
     }
     let solution = match solve::run(&solver) {
         Ok(s) => s,

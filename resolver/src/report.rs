@@ -14,6 +14,8 @@ use pubgrub::{DefaultStringReporter, Derived, External, Map, ReportFormatter, Re
 
 use pep440_rs::Version;
 
+use crate::candidates::{Reject, Unusable};
+use crate::index::FileKind;
 use crate::requirements::Spec;
 use crate::solve::{self, Note, Pkg, VS};
 
@@ -134,13 +136,61 @@ impl fmt::Display for Noted<'_> {
                 why,
                 count,
             } => {
-                write!(f, "{name} {version} exists but is unusable: {why}")?;
+                write!(f, "{name} {version} exists but is unusable: {}", Why(why))?;
                 if *count > 1 {
                     write!(f, " ({count} matching versions are unusable)")?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// Why a release's files offer nothing: each distinct reason once, sorted.
+struct Why<'a>(&'a [Unusable]);
+
+impl fmt::Display for Why<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = |k: &FileKind| match k {
+            FileKind::Wheel => "wheel",
+            FileKind::Sdist => "sdist",
+        };
+        let reasons: BTreeSet<String> = self
+            .0
+            .iter()
+            .map(|u| match u {
+                Unusable::NoFiles => "has no files".to_string(),
+                Unusable::NotAllowed { kind: k, providers } => {
+                    let providers: Vec<&str> = providers.iter().map(|p| p.as_str()).collect();
+                    format!(
+                        "{} files are not allowed by its providers ({})",
+                        kind(k),
+                        providers.join(",")
+                    )
+                }
+                Unusable::Rejected {
+                    kind: k,
+                    reject,
+                    requires_python,
+                } => {
+                    let r = match reject {
+                        Reject::Yanked => "yanked".to_string(),
+                        Reject::Newer => "uploaded after --exclude-newer".to_string(),
+                        Reject::Python => format!(
+                            "requires Python {}",
+                            requires_python.as_deref().unwrap_or("?")
+                        ),
+                        Reject::Hash => "does not match the --hash given".to_string(),
+                    };
+                    format!("{} {r}", kind(k))
+                }
+                Unusable::IncompatibleWheel { target } => {
+                    format!("no wheel is compatible with {target}")
+                }
+            })
+            .collect();
+        let reasons: Vec<&str> = reasons.iter().map(String::as_str).collect();
+        f.write_str(&reasons.join("; "))
     }
 }
 
@@ -616,6 +666,91 @@ mod tests {
         });
         assert_eq!(describe(&odd, &many).unwrap(), "(5 versions: 9, 7, 5, ...)");
         assert_eq!(describe(&set(&[1]), &[]), None);
+    }
+
+    #[test]
+    fn unusable_reasons_each_once_sorted() {
+        use crate::providers::Provider;
+        let wheel = |reject, requires_python: Option<&str>| Unusable::Rejected {
+            kind: FileKind::Wheel,
+            reject,
+            requires_python: requires_python.map(str::to_string),
+        };
+        let why = [
+            Unusable::IncompatibleWheel {
+                target: "CPython 3.11.7 on x86_64-linux".into(),
+            },
+            wheel(Reject::Yanked, None),
+            wheel(Reject::Python, Some(">=3.12")),
+            Unusable::NotAllowed {
+                kind: FileKind::Sdist,
+                providers: vec![Provider::Wheel, Provider::Nixpkgs],
+            },
+            wheel(Reject::Yanked, None),
+            Unusable::Rejected {
+                kind: FileKind::Sdist,
+                reject: Reject::Hash,
+                requires_python: None,
+            },
+            wheel(Reject::Newer, None),
+            wheel(Reject::Python, None),
+        ];
+        assert_eq!(
+            Why(&why).to_string(),
+            "no wheel is compatible with CPython 3.11.7 on x86_64-linux; \
+             sdist does not match the --hash given; \
+             sdist files are not allowed by its providers (wheel,nixpkgs); \
+             wheel requires Python >=3.12; wheel requires Python ?; \
+             wheel uploaded after --exclude-newer; wheel yanked"
+        );
+        assert_eq!(Why(&[Unusable::NoFiles]).to_string(), "has no files");
+    }
+
+    #[test]
+    fn notes_name_the_project() {
+        let specs = |s: &str| s.parse::<pep440_rs::VersionSpecifiers>().unwrap();
+        assert_eq!(
+            Noted("foo", &Note::NoReleases).to_string(),
+            "foo is in the database but has no releases with files pinion keeps"
+        );
+        let no_match = Note::NoMatch {
+            wanted: specs(">=2"),
+            constraints: vec![specs("<1.5"), specs("!=1.0")],
+            newest: vec!["1.4".into(), "1.3".into()],
+            more: true,
+        };
+        assert_eq!(
+            Noted("foo", &no_match).to_string(),
+            "no version of foo matches >=2, <1.5 (constraint), !=1.0 (constraint); the database has 1.4, 1.3, ..."
+        );
+        let only_constraint = Note::NoMatch {
+            wanted: specs(""),
+            constraints: vec![specs("<1")],
+            newest: vec!["2.0".into()],
+            more: false,
+        };
+        assert_eq!(
+            Noted("foo", &only_constraint).to_string(),
+            "no version of foo matches <1 (constraint); the database has 2.0"
+        );
+        let yanked = vec![Unusable::Rejected {
+            kind: FileKind::Wheel,
+            reject: Reject::Yanked,
+            requires_python: None,
+        }];
+        let unusable = |count| Note::Unusable {
+            version: "2.0".into(),
+            why: yanked.clone(),
+            count,
+        };
+        assert_eq!(
+            Noted("foo", &unusable(1)).to_string(),
+            "foo 2.0 exists but is unusable: wheel yanked"
+        );
+        assert_eq!(
+            Noted("foo", &unusable(3)).to_string(),
+            "foo 2.0 exists but is unusable: wheel yanked (3 matching versions are unusable)"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 use resolver::index::{MemIndex, MemMeta, sdist_file, wheel_file};
 use resolver::providers::{Nixpkgs, Providers};
 use resolver::requirements::RequirementSet;
-use resolver::solve::Options;
+use resolver::solve::{Note, Options};
 use resolver::target::Target;
 use resolver::{ResolveError, resolve};
 use serde_json::Value;
@@ -405,6 +405,35 @@ fn specifiers_matching_nothing_are_explained() {
         e.contains("note: no version of urllib3 matches <2; the database has 2.1, 2.0"),
         "{e}"
     );
+}
+
+/// A conflict reaches the caller as data (the message is only its rendering): the solver's
+/// notes on the projects in the derivation, typed, and the versions the database has.
+#[test]
+fn conflicts_are_data() {
+    let mut ix = MemIndex::new();
+    ix.add_wheel("app", "1.0", &["urllib3<2"]);
+    ix.add_wheel("urllib3", "2.0", &[]);
+    ix.add_wheel("urllib3", "2.1", &[]);
+    ix.add_wheel("other", "1.0", &["zzz<1"]);
+    ix.add_wheel("zzz", "1.0", &[]);
+    let Err(ResolveError::Conflict(c)) = solve(&ix, "app\nother") else {
+        panic!("expected a conflict");
+    };
+    let note = Note::NoMatch {
+        wanted: "<2".parse().unwrap(),
+        constraints: vec![],
+        newest: vec!["2.1".into(), "2.0".into()],
+        more: false,
+    };
+    assert_eq!(c.conflict.notes, [("urllib3".to_string(), note)]);
+    let versions: Vec<String> = c.conflict.versions["urllib3"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(versions, ["2.0", "2.1"]);
+    assert!(c.conflict.missing.is_empty());
+    assert!(!c.conflict.has_unusable());
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use pep440_rs::{Version, VersionSpecifiers};
 
 use super::{Pkg, Solver, Tree, VS};
-use crate::candidates::Candidate;
+use crate::candidates::{Candidate, Unusable};
 use crate::index::Index;
 
 /// A hint recorded while solving, shown when resolution fails and the package is involved.
@@ -30,8 +30,8 @@ pub enum Note {
     Unusable {
         /// The newest such version, as published.
         version: String,
-        /// Why its files offer nothing (`FileFilter::why_unusable`).
-        why: String,
+        /// Why its files offer nothing, per file.
+        why: Vec<Unusable>,
         /// How many versions in the range are unusable.
         count: usize,
     },
