@@ -1,5 +1,5 @@
 //! pinion's offline resolver: reads requirements.txt files, resolves them with PubGrub against
-//! a pinion database (or any [`index::Index`]) for one target (CPython version × Nix system),
+//! a pinion database (or any [`source::PackageSource`]) for one target (CPython version × Nix system),
 //! choosing per package a wheel, an sdist or the nixpkgs attribute, and writes the lock that
 //! the Nix library consumes (`lock-format.md`), as JSON or as a Nix expression.
 //!
@@ -9,20 +9,19 @@
 //! packages `name[extra]`; build requirements of sdists join the same package set.
 
 pub mod candidates;
-pub mod dbindex;
-pub mod index;
 pub mod lock;
 pub mod providers;
 pub mod report;
 pub mod requirements;
 pub mod solve;
+pub mod source;
 pub mod target;
 
 use std::fmt;
 
-use index::Index;
 use requirements::RequirementSet;
 use solve::{Options, Solver};
+use source::PackageSource;
 
 /// Why a resolution failed. Missing projects are kept apart from version conflicts.
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +85,7 @@ impl fmt::Display for Suggestions<'_> {
 }
 
 /// Resolves `reqs` against `index` for the target in `opts`.
-pub fn resolve<I: Index>(
+pub fn resolve<I: PackageSource>(
     index: &I,
     reqs: &RequirementSet,
     opts: &Options,
@@ -157,7 +156,7 @@ fn tree_packages(tree: &solve::Tree) -> Vec<String> {
         .collect()
 }
 
-fn has_unusable_note<I: Index>(solver: &Solver<'_, I>, tree: &solve::Tree) -> bool {
+fn has_unusable_note<I: PackageSource>(solver: &Solver<'_, I>, tree: &solve::Tree) -> bool {
     let packages = tree_packages(tree);
     solver
         .notes
@@ -167,7 +166,7 @@ fn has_unusable_note<I: Index>(solver: &Solver<'_, I>, tree: &solve::Tree) -> bo
 }
 
 /// The derivation of a conflict in pinion's words, then notes about the packages in it.
-fn conflict_message<I: Index>(
+fn conflict_message<I: PackageSource>(
     solver: &Solver<'_, I>,
     tree: &solve::Tree,
     snapshot: &str,
@@ -208,7 +207,7 @@ fn conflict_message<I: Index>(
 
 /// Resolves again as if every missing project existed, to name all of them (with who needs
 /// them) and any conflict that remains. `None` when that resolution fails for another reason.
-fn missing_dependencies<I: Index>(
+fn missing_dependencies<I: PackageSource>(
     index: &I,
     opts: &Options,
     reqs: &RequirementSet,
@@ -253,7 +252,11 @@ fn missing_dependencies<I: Index>(
     ))
 }
 
-fn missing_error<I: Index>(index: &I, missing: Vec<String>, snapshot: String) -> ResolveError {
+fn missing_error<I: PackageSource>(
+    index: &I,
+    missing: Vec<String>,
+    snapshot: String,
+) -> ResolveError {
     let names = index.names();
     let missing = missing
         .into_iter()

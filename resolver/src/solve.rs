@@ -20,9 +20,9 @@ use pubgrub::{
 };
 
 use crate::candidates::{Candidate, Candidates, FileFilter, Offer, ProjectPolicy};
-use crate::index::{Dep, FileInfo, FileKind, FileMeta, Index};
 use crate::providers::{Nixpkgs, Providers};
 use crate::requirements::{RequirementSet, Spec};
+use crate::source::{Dep, FileId, FileInfo, FileKind, FileMeta, PackageSource, ReleaseId};
 use crate::target::Target;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -84,13 +84,13 @@ pub struct Options {
     pub exclude_newer: Option<i64>,
 }
 
-pub struct Solver<'a, I: Index> {
+pub struct Solver<'a, I: PackageSource> {
     index: &'a I,
     opts: &'a Options,
     filter: FileFilter<'a>,
     cache: RefCell<HashMap<Arc<str>, Rc<Candidates>>>,
     ranges: RefCell<HashMap<(Arc<str>, String), VS>>,
-    files_cache: RefCell<HashMap<(Arc<str>, usize), ReleaseFiles>>,
+    files_cache: RefCell<HashMap<(Arc<str>, ReleaseId), ReleaseFiles>>,
     constraints: BTreeMap<String, Vec<VersionSpecifiers>>,
     hashes: BTreeMap<String, BTreeSet<String>>,
     pinned: BTreeMap<String, Vec<Version>>,
@@ -115,7 +115,7 @@ fn root_version() -> Version {
     Version::new([0])
 }
 
-impl<'a, I: Index> Solver<'a, I> {
+impl<'a, I: PackageSource> Solver<'a, I> {
     pub fn new(index: &'a I, opts: &'a Options, reqs: &RequirementSet) -> Self {
         let env = &opts.target.markers;
         let active = |s: &&Spec| s.marker.evaluate(env, &[]);
@@ -269,7 +269,7 @@ impl<'a, I: Index> Solver<'a, I> {
     }
 
     /// The files of release `release` of `name`, read from the index once.
-    pub fn files(&self, name: &str, release: usize) -> ReleaseFiles {
+    pub fn files(&self, name: &str, release: ReleaseId) -> ReleaseFiles {
         let key = (Arc::<str>::from(name), release);
         if let Some(f) = self.files_cache.borrow().get(&key) {
             return f.clone();
@@ -379,15 +379,17 @@ impl<'a, I: Index> Solver<'a, I> {
         let cands = self.candidates(name);
         let c = cands.list.iter().find(|c| &c.version == version)?;
         let offer = self.offer(name, c)?;
-        let load = |r: usize, f: usize| match self.index.metadata(name, r, f) {
+        let load = |file: FileId| match self.index.metadata(name, file) {
             Ok(m) => Some(m),
             Err(e) => {
-                self.unknown.borrow_mut().insert(name.to_string(), e);
+                self.unknown
+                    .borrow_mut()
+                    .insert(name.to_string(), e.to_string());
                 None
             }
         };
         let meta = match offer {
-            Offer::Wheel { release, file } | Offer::Sdist { release, file } => load(release, file),
+            Offer::Wheel(file) | Offer::Sdist(file) => load(file),
             Offer::Nixpkgs { release: None } => None,
             Offer::Nixpkgs { release: Some(r) } => {
                 // nixpkgs builds its own package; the release's wheel metadata (static, exact)
@@ -397,7 +399,12 @@ impl<'a, I: Index> Solver<'a, I> {
                 order.sort_by_key(|&i| files[i].kind != FileKind::Wheel);
                 order
                     .into_iter()
-                    .filter_map(|f| load(r, f))
+                    .filter_map(|position| {
+                        load(FileId {
+                            release: r,
+                            position,
+                        })
+                    })
                     .find(|m| m.requires_dist.is_some())
             }
         };
@@ -584,7 +591,7 @@ pub fn normalize_extra(e: &str) -> String {
 #[error("{0}")]
 pub struct Never(String);
 
-impl<I: Index> DependencyProvider for Solver<'_, I> {
+impl<I: PackageSource> DependencyProvider for Solver<'_, I> {
     type P = Pkg;
     type V = Version;
     type VS = VS;
@@ -716,7 +723,7 @@ impl<I: Index> DependencyProvider for Solver<'_, I> {
 pub type SolveError<'a, I> = Box<pubgrub::PubGrubError<Solver<'a, I>>>;
 
 /// Runs PubGrub from the root. `Ok` maps every selected package to its version.
-pub fn run<'a, I: Index>(
+pub fn run<'a, I: PackageSource>(
     solver: &'a Solver<'a, I>,
 ) -> Result<Vec<(Pkg, Version)>, SolveError<'a, I>> {
     let sol = pubgrub::resolve(solver, Pkg::Root, root_version()).map_err(Box::new)?;
