@@ -412,3 +412,31 @@ fn projects_without_releases_are_explained() {
         "{e}"
     );
 }
+
+/// A URL requirement and a string that is no requirement are kept as unparsed (the set is
+/// partial) by both sources; extras and markers survive the DB's stored parts.
+#[test]
+fn requirements_the_db_cannot_store_agree() {
+    let mut ix = Scenario::new();
+    ix.add_wheel(
+        "app",
+        "1.0",
+        &[
+            "lib @ https://example.org/lib-1.0.tar.gz",
+            "not a requirement!",
+            "Other_Lib[B,a] >=1.0 ; python_version >= '3.8'",
+        ],
+    );
+    ix.add_wheel("lib", "1.0", &[]);
+    ix.add_wheel("other-lib", "1.0", &[]);
+    let out = resolve_both(&ix, &reqs("app"), &opts()).unwrap();
+    assert_eq!(pins(&out.lock), ["app==1.0", "other-lib==1.0"]);
+    let partial: Vec<&String> = out
+        .warnings
+        .iter()
+        .filter(|w| w.contains("could not be parsed when crawled"))
+        .collect();
+    assert_eq!(partial.len(), 2, "{:?}", out.warnings);
+    assert!(partial[0].contains("lib @ https://example.org/lib-1.0.tar.gz"));
+    assert!(partial[1].contains("not a requirement!"));
+}
