@@ -1,7 +1,7 @@
 //! pinion's offline resolver: reads requirements.txt files, resolves them with PubGrub against
-//! a pinion database (or any [`source::PackageSource`]) for one target (CPython version × Nix system),
-//! choosing per package a wheel, an sdist or the nixpkgs attribute, and writes the lock that
-//! the Nix library consumes (`lock-format.md`), as JSON or as a Nix expression.
+//! a pinion database (or any [`source::PackageSource`]) for one target (CPython version × Nix
+//! system), choosing per package a wheel, an sdist or the nixpkgs attribute, and writes the lock
+//! that the Nix library consumes (`lock-format.md`), as JSON or as a Nix expression.
 //!
 //! Policies in one place (details in `resolver/README.md`): pre-releases only when the
 //! user's requirements mention one for that package or the allowed range has nothing else; yanked files only when the user pins the
