@@ -11,32 +11,26 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
-use crate::index::{FileInfo, FileKind, ProjectInfo};
 use crate::providers::{NixpkgsEntry, Provider};
+use crate::source::{FileId, FileInfo, FileKind, ProjectInfo, ReleaseId};
 use crate::target::Target;
 
-/// Who supplies a candidate; indices point into the project's `ProjectInfo`.
+/// Who supplies a candidate: a file of the project, or nixpkgs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Offer {
-    Wheel {
-        release: usize,
-        file: usize,
-    },
-    Sdist {
-        release: usize,
-        file: usize,
-    },
+    Wheel(FileId),
+    Sdist(FileId),
     /// `release` is the DB release with the same version, whose metadata gives the dependencies.
     Nixpkgs {
-        release: Option<usize>,
+        release: Option<ReleaseId>,
     },
 }
 
 impl Offer {
     pub fn provider(self) -> Provider {
         match self {
-            Offer::Wheel { .. } => Provider::Wheel,
-            Offer::Sdist { .. } => Provider::Sdist,
+            Offer::Wheel(_) => Provider::Wheel,
+            Offer::Sdist(_) => Provider::Sdist,
             Offer::Nixpkgs { .. } => Provider::Nixpkgs,
         }
     }
@@ -47,7 +41,7 @@ pub struct Candidate {
     pub version: Version,
     pub version_str: String,
     /// The DB release, `None` for a nixpkgs version the DB does not have.
-    pub release: Option<usize>,
+    pub release: Option<ReleaseId>,
     /// nixpkgs has exactly this version.
     pub nix_here: bool,
     pub prerelease: bool,
@@ -160,7 +154,7 @@ impl<'a> FileFilter<'a> {
         None
     }
 
-    /// Best wheel rank and its index.
+    /// The best-ranked usable wheel's position in `files`.
     fn best_wheel(
         &self,
         files: &[FileInfo],
@@ -235,7 +229,7 @@ impl<'a> FileFilter<'a> {
                 prerelease: version.any_prerelease(),
                 version,
                 version_str: v.clone(),
-                release: Some(ri),
+                release: Some(ReleaseId::new(ri)),
                 nix_here,
                 offer: OnceCell::new(),
             });
@@ -269,18 +263,19 @@ impl<'a> FileFilter<'a> {
     pub fn offer(
         &self,
         files: &[FileInfo],
-        release: usize,
+        release: ReleaseId,
         cand: &Candidate,
         policy: &ProjectPolicy,
     ) -> Option<Offer> {
+        let file = |position| FileId { release, position };
         let pinned = policy.pinned.contains(&cand.version);
         policy.providers.iter().find_map(|p| match p {
             Provider::Wheel => self
                 .best_wheel(files, policy, pinned)
-                .map(|file| Offer::Wheel { release, file }),
+                .map(|p| Offer::Wheel(file(p))),
             Provider::Sdist => self
                 .first_sdist(files, policy, pinned)
-                .map(|file| Offer::Sdist { release, file }),
+                .map(|p| Offer::Sdist(file(p))),
             Provider::Nixpkgs => {
                 (cand.nix_here && policy.hashes.is_none()).then_some(Offer::Nixpkgs {
                     release: Some(release),
@@ -334,7 +329,9 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{Index, MemIndex, MemMeta, sdist_file, wheel_file};
+    use crate::source::PackageSource;
+    use crate::source::memory::MemorySource;
+    use crate::source::scenario::{Scenario, sdist_file, wheel_file};
 
     fn policy<'a>(providers: &'a [Provider], nix: Option<&'a NixpkgsEntry>) -> ProjectPolicy<'a> {
         ProjectPolicy {
@@ -345,16 +342,11 @@ mod tests {
         }
     }
 
-    fn index() -> MemIndex {
-        let mut ix = MemIndex::new();
-        ix.add_file(
-            "foo",
-            "1.0",
-            wheel_file("foo", "1.0", "py3", "none", "any"),
-            MemMeta::default(),
-        );
-        ix.add_file("foo", "1.0", sdist_file("foo", "1.0"), MemMeta::default());
-        ix.add_file("foo", "2.0", sdist_file("foo", "2.0"), MemMeta::default());
+    fn index() -> MemorySource {
+        let mut ix = Scenario::new();
+        ix.add_file("foo", "1.0", wheel_file("foo", "1.0", "py3", "none", "any"));
+        ix.add_file("foo", "1.0", sdist_file("foo", "1.0"));
+        ix.add_file("foo", "2.0", sdist_file("foo", "2.0"));
         ix.add_file(
             "foo",
             "3.0",
@@ -365,27 +357,20 @@ mod tests {
                 "cp311",
                 "manylinux_2_17_x86_64.manylinux2014_x86_64",
             ),
-            MemMeta::default(),
         );
         ix.add_file(
             "foo",
             "3.0",
             wheel_file("foo", "3.0", "cp311", "cp311", "macosx_11_0_arm64"),
-            MemMeta::default(),
         );
-        ix.add_file(
-            "foo",
-            "3.0",
-            wheel_file("foo", "3.0", "py3", "none", "any"),
-            MemMeta::default(),
-        );
-        ix
+        ix.add_file("foo", "3.0", wheel_file("foo", "3.0", "py3", "none", "any"));
+        ix.memory()
     }
 
     /// The offer of every candidate (computing lazily-decided ones from the index).
     fn all_offers(
         f: &FileFilter,
-        ix: &MemIndex,
+        ix: &MemorySource,
         c: &Candidates,
         p: &ProjectPolicy,
     ) -> Vec<Option<Offer>> {
@@ -417,10 +402,13 @@ mod tests {
             .zip(offers)
             .map(|(c, o)| {
                 let what = o.map(|o| match o {
-                    Offer::Wheel { release, file } | Offer::Sdist { release, file } => {
-                        ix.files("foo", release)[file].filename.clone()
+                    Offer::Wheel(file) | Offer::Sdist(file) => ix.files("foo", file.release)
+                        [file.position]
+                        .filename
+                        .clone(),
+                    Offer::Nixpkgs { release } => {
+                        format!("nixpkgs(release {:?})", release.map(ReleaseId::position))
                     }
-                    Offer::Nixpkgs { release } => format!("nixpkgs(release {release:?})"),
                 });
                 (c.version_str.clone(), what)
             })
@@ -483,16 +471,17 @@ mod tests {
 
     #[test]
     fn file_filters() {
-        let mut ix = MemIndex::new();
+        let mut s = Scenario::new();
         let mut w = wheel_file("foo", "1.0", "py3", "none", "any");
         w.requires_python = Some(">=3.12".into());
-        ix.add_file("foo", "1.0", w, MemMeta::default());
+        s.add_file("foo", "1.0", w);
         let mut w = wheel_file("foo", "2.0", "py3", "none", "any");
         w.yanked = true;
-        ix.add_file("foo", "2.0", w, MemMeta::default());
+        s.add_file("foo", "2.0", w);
         let mut w = wheel_file("foo", "3.0", "py3", "none", "any");
         w.upload_time = Some(2_000_000_000);
-        ix.add_file("foo", "3.0", w, MemMeta::default());
+        s.add_file("foo", "3.0", w);
+        let ix = s.memory();
         let t = Target::new("3.11.7", "x86_64-linux", None, None).unwrap();
         let f = FileFilter::new(&t, Some(1_900_000_000));
         let info = ix.project("foo").unwrap();
@@ -508,15 +497,15 @@ mod tests {
             }]
         };
         assert_eq!(
-            f.why_unusable(&ix.files("foo", 0), &p),
+            f.why_unusable(&ix.files("foo", ReleaseId::new(0)), &p),
             rejected(Reject::Python, Some(">=3.12"))
         );
         assert_eq!(
-            f.why_unusable(&ix.files("foo", 1), &p),
+            f.why_unusable(&ix.files("foo", ReleaseId::new(1)), &p),
             rejected(Reject::Yanked, None)
         );
         assert_eq!(
-            f.why_unusable(&ix.files("foo", 2), &p),
+            f.why_unusable(&ix.files("foo", ReleaseId::new(2)), &p),
             rejected(Reject::Newer, None)
         );
         let pinned = ["2.0".parse().unwrap()];
@@ -531,7 +520,7 @@ mod tests {
             all_offers(&f, &ix, &c, &p)[1].is_some(),
             "yanked but pinned"
         );
-        let hashes: BTreeSet<String> = [hex(&ix.files("foo", 2)[0].sha256)].into();
+        let hashes: BTreeSet<String> = [hex(&ix.files("foo", ReleaseId::new(2))[0].sha256)].into();
         let f = FileFilter::new(&t, None);
         let p = ProjectPolicy {
             providers: &providers,

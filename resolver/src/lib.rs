@@ -1,5 +1,5 @@
 //! pinion's offline resolver: reads requirements.txt files, resolves them with PubGrub against
-//! a pinion database (or any [`index::Index`]) for one target (CPython version × Nix system),
+//! a pinion database (or any [`source::PackageSource`]) for one target (CPython version × Nix system),
 //! choosing per package a wheel, an sdist or the nixpkgs attribute, and writes the lock that
 //! the Nix library consumes (`lock-format.md`), as JSON or as a Nix expression.
 //!
@@ -9,18 +9,17 @@
 //! packages `name[extra]`; build requirements of sdists join the same package set.
 
 pub mod candidates;
-pub mod dbindex;
-pub mod index;
 pub mod lock;
 pub mod providers;
 pub mod report;
 pub mod requirements;
 pub mod solve;
+pub mod source;
 pub mod target;
 
-use index::Index;
 use requirements::RequirementSet;
 use solve::{Options, Pkg, Solver};
+use source::PackageSource;
 
 /// Why a resolution failed, as data; `report` words each case. Missing projects are kept apart
 /// from version conflicts.
@@ -48,7 +47,7 @@ pub struct Outcome {
 }
 
 /// Resolves `reqs` against `index` for the target in `opts`.
-pub fn resolve<I: Index>(
+pub fn resolve<I: PackageSource>(
     index: &I,
     reqs: &RequirementSet,
     opts: &Options,
@@ -104,7 +103,7 @@ pub fn resolve<I: Index>(
 
 /// Resolves again as if every missing project existed, to name all of them (with who needs
 /// them in that solution) and any conflict that remains.
-fn missing_dependencies<I: Index>(
+fn missing_dependencies<I: PackageSource>(
     index: &I,
     opts: &Options,
     reqs: &RequirementSet,

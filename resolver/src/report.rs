@@ -15,9 +15,9 @@ use pubgrub::{DefaultStringReporter, Derived, External, Map, ReportFormatter, Re
 use pep440_rs::Version;
 
 use crate::candidates::{Reject, Unusable};
-use crate::index::FileKind;
 use crate::requirements::Spec;
 use crate::solve::{self, Note, Pkg, VS};
+use crate::source::FileKind;
 
 /// What to do about projects missing from the database, for every message that names some.
 pub fn missing_hints(snapshot: &str) -> String {

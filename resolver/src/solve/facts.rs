@@ -9,7 +9,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 
 use super::{Pkg, Solver, Tree, VS};
 use crate::candidates::{Candidate, Unusable};
-use crate::index::Index;
+use crate::source::PackageSource;
 
 /// A hint recorded while solving, shown when resolution fails and the package is involved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub enum Note {
 pub enum Unknown {
     /// The database has no requirements for the file (the crawler could not extract them).
     NotExtracted,
-    /// Reading the file's metadata from the index failed, in the index's words.
+    /// Reading the file's metadata from the source failed (`SourceError`'s text).
     Unreadable(String),
 }
 
@@ -91,7 +91,7 @@ fn tree_projects(tree: &Tree) -> Vec<String> {
         .collect()
 }
 
-impl<I: Index> Solver<'_, I> {
+impl<I: PackageSource> Solver<'_, I> {
     /// The user's requirements on projects that neither the database nor nixpkgs has.
     pub fn missing_roots(&self) -> Vec<String> {
         self.roots()

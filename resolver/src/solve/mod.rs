@@ -30,9 +30,9 @@ pub use facts::{Conflict, Note, Unknown};
 pub use provider::run;
 
 use crate::candidates::{Candidate, Candidates, FileFilter, Offer, ProjectPolicy};
-use crate::index::{Dep, FileInfo, FileKind, FileMeta, Index};
 use crate::providers::{Nixpkgs, Providers};
 use crate::requirements::{RequirementSet, Spec};
+use crate::source::{Dep, FileId, FileInfo, FileKind, FileMeta, PackageSource, ReleaseId};
 use crate::target::Target;
 use facts::Facts;
 use ranges::matching;
@@ -79,13 +79,13 @@ pub struct Options {
     pub exclude_newer: Option<i64>,
 }
 
-pub struct Solver<'a, I: Index> {
+pub struct Solver<'a, I: PackageSource> {
     index: &'a I,
     opts: &'a Options,
     filter: FileFilter<'a>,
     cache: RefCell<HashMap<Arc<str>, Rc<Candidates>>>,
     ranges: RefCell<HashMap<(Arc<str>, String), VS>>,
-    files_cache: RefCell<HashMap<(Arc<str>, usize), ReleaseFiles>>,
+    files_cache: RefCell<HashMap<(Arc<str>, ReleaseId), ReleaseFiles>>,
     constraints: BTreeMap<String, Vec<VersionSpecifiers>>,
     hashes: BTreeMap<String, BTreeSet<String>>,
     pinned: BTreeMap<String, Vec<Version>>,
@@ -100,7 +100,7 @@ pub struct Solver<'a, I: Index> {
     stub_missing: bool,
 }
 
-impl<'a, I: Index> Solver<'a, I> {
+impl<'a, I: PackageSource> Solver<'a, I> {
     pub fn new(index: &'a I, opts: &'a Options, reqs: &RequirementSet) -> Self {
         let env = &opts.target.markers;
         let active = |s: &&Spec| s.marker.evaluate(env, &[]);
@@ -234,7 +234,7 @@ impl<'a, I: Index> Solver<'a, I> {
     }
 
     /// The files of release `release` of `name`, read from the index once.
-    pub fn files(&self, name: &str, release: usize) -> ReleaseFiles {
+    pub fn files(&self, name: &str, release: ReleaseId) -> ReleaseFiles {
         let key = (Arc::<str>::from(name), release);
         if let Some(f) = self.files_cache.borrow().get(&key) {
             return f.clone();
@@ -257,15 +257,15 @@ impl<'a, I: Index> Solver<'a, I> {
         let cands = self.candidates(name);
         let c = cands.list.iter().find(|c| &c.version == version)?;
         let offer = self.offer(name, c)?;
-        let load = |r: usize, f: usize| match self.index.metadata(name, r, f) {
+        let load = |file: FileId| match self.index.metadata(name, file) {
             Ok(m) => Some(m),
             Err(e) => {
-                self.note_unknown(name, Unknown::Unreadable(e));
+                self.note_unknown(name, Unknown::Unreadable(e.to_string()));
                 None
             }
         };
         let meta = match offer {
-            Offer::Wheel { release, file } | Offer::Sdist { release, file } => load(release, file),
+            Offer::Wheel(file) | Offer::Sdist(file) => load(file),
             Offer::Nixpkgs { release: None } => None,
             Offer::Nixpkgs { release: Some(r) } => {
                 // nixpkgs builds its own package; the release's wheel metadata (static, exact)
@@ -275,7 +275,12 @@ impl<'a, I: Index> Solver<'a, I> {
                 order.sort_by_key(|&i| files[i].kind != FileKind::Wheel);
                 order
                     .into_iter()
-                    .filter_map(|f| load(r, f))
+                    .filter_map(|position| {
+                        load(FileId {
+                            release: r,
+                            position,
+                        })
+                    })
                     .find(|m| m.requires_dist.is_some())
             }
         };

@@ -17,13 +17,13 @@ use pubgrub::{
 use super::facts::{Conflict, Unknown};
 use super::{Pkg, Solver, VS, normalize_extra};
 use crate::candidates::Candidate;
-use crate::index::Index;
+use crate::source::PackageSource;
 
 pub(super) fn root_version() -> Version {
     Version::new([0])
 }
 
-impl<I: Index> Solver<'_, I> {
+impl<I: PackageSource> Solver<'_, I> {
     /// False when `name==version` has a runtime dependency whose allowed versions are disjoint
     /// from what the user's own requirements (and constraints) allow for that package, or
     /// empty: such a version is in no solution, whatever else is chosen.
@@ -60,7 +60,7 @@ impl<I: Index> Solver<'_, I> {
     }
 }
 
-impl<I: Index> DependencyProvider for Solver<'_, I> {
+impl<I: PackageSource> DependencyProvider for Solver<'_, I> {
     type P = Pkg;
     type V = Version;
     type VS = VS;
@@ -191,7 +191,7 @@ impl<I: Index> DependencyProvider for Solver<'_, I> {
 /// Runs PubGrub from the root. `Ok` lists every selected package with its version; `Err` is
 /// the conflict with what the solver noticed about the packages in it (boxed: it is large and
 /// only on the error path).
-pub fn run<I: Index>(solver: &Solver<'_, I>) -> Result<Vec<(Pkg, Version)>, Box<Conflict>> {
+pub fn run<I: PackageSource>(solver: &Solver<'_, I>) -> Result<Vec<(Pkg, Version)>, Box<Conflict>> {
     let sol = match pubgrub::resolve(solver, Pkg::Root, root_version()) {
         Ok(sol) => sol,
         Err(PubGrubError::NoSolution(tree)) => return Err(Box::new(solver.conflict(tree))),

@@ -9,9 +9,9 @@ use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 
 use super::{Solver, VS};
 use crate::candidates::Candidate;
-use crate::index::Index;
+use crate::source::PackageSource;
 
-impl<I: Index> Solver<'_, I> {
+impl<I: PackageSource> Solver<'_, I> {
     /// The candidate versions of `name` that satisfy `specifiers` and the user's constraints,
     /// as a range (pre-release policy is applied in `choose_version`). Cached: many releases
     /// of a package repeat the same requirement, and matching walks every candidate.
