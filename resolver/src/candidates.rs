@@ -11,32 +11,26 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
-use crate::index::{FileInfo, FileKind, ProjectInfo};
 use crate::providers::{NixpkgsEntry, Provider};
+use crate::source::{FileId, FileInfo, FileKind, ProjectInfo, ReleaseId};
 use crate::target::Target;
 
-/// Who supplies a candidate; indices point into the project's `ProjectInfo`.
+/// Who supplies a candidate: a file of the project, or nixpkgs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Offer {
-    Wheel {
-        release: usize,
-        file: usize,
-    },
-    Sdist {
-        release: usize,
-        file: usize,
-    },
+    Wheel(FileId),
+    Sdist(FileId),
     /// `release` is the DB release with the same version, whose metadata gives the dependencies.
     Nixpkgs {
-        release: Option<usize>,
+        release: Option<ReleaseId>,
     },
 }
 
 impl Offer {
     pub fn provider(self) -> Provider {
         match self {
-            Offer::Wheel { .. } => Provider::Wheel,
-            Offer::Sdist { .. } => Provider::Sdist,
+            Offer::Wheel(_) => Provider::Wheel,
+            Offer::Sdist(_) => Provider::Sdist,
             Offer::Nixpkgs { .. } => Provider::Nixpkgs,
         }
     }
@@ -47,7 +41,7 @@ pub struct Candidate {
     pub version: Version,
     pub version_str: String,
     /// The DB release, `None` for a nixpkgs version the DB does not have.
-    pub release: Option<usize>,
+    pub release: Option<ReleaseId>,
     /// nixpkgs has exactly this version.
     pub nix_here: bool,
     pub prerelease: bool,
@@ -71,13 +65,36 @@ pub struct FileFilter<'a> {
     requires_python_ok: std::cell::RefCell<HashMap<String, bool>>,
 }
 
-/// Why a file is not usable (rendered by `why_unusable`).
+/// Why a file filter rejects a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reject {
+pub enum Reject {
     Yanked,
+    /// Uploaded after `--exclude-newer`.
     Newer,
+    /// Its `Requires-Python` excludes the target.
     Python,
+    /// Not among the user's `--hash` digests.
     Hash,
+}
+
+/// Why one file of a release offers nothing (worded by `crate::report`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// The release has no files at all.
+    NoFiles,
+    /// Files of this kind are not among the project's providers.
+    NotAllowed {
+        kind: FileKind,
+        providers: Vec<Provider>,
+    },
+    /// A file filter rejects the file; `requires_python` is the file's.
+    Rejected {
+        kind: FileKind,
+        reject: Reject,
+        requires_python: Option<String>,
+    },
+    /// No tag of the wheel is compatible with the target (as `Target` displays).
+    IncompatibleWheel { target: String },
 }
 
 /// Per-project choices coming from the user: providers, allowed hashes, yanked pins.
@@ -137,7 +154,7 @@ impl<'a> FileFilter<'a> {
         None
     }
 
-    /// Best wheel rank and its index.
+    /// The best-ranked usable wheel's position in `files`.
     fn best_wheel(
         &self,
         files: &[FileInfo],
@@ -212,7 +229,7 @@ impl<'a> FileFilter<'a> {
                 prerelease: version.any_prerelease(),
                 version,
                 version_str: v.clone(),
-                release: Some(ri),
+                release: Some(ReleaseId::new(ri)),
                 nix_here,
                 offer: OnceCell::new(),
             });
@@ -246,18 +263,19 @@ impl<'a> FileFilter<'a> {
     pub fn offer(
         &self,
         files: &[FileInfo],
-        release: usize,
+        release: ReleaseId,
         cand: &Candidate,
         policy: &ProjectPolicy,
     ) -> Option<Offer> {
+        let file = |position| FileId { release, position };
         let pinned = policy.pinned.contains(&cand.version);
         policy.providers.iter().find_map(|p| match p {
             Provider::Wheel => self
                 .best_wheel(files, policy, pinned)
-                .map(|file| Offer::Wheel { release, file }),
+                .map(|p| Offer::Wheel(file(p))),
             Provider::Sdist => self
                 .first_sdist(files, policy, pinned)
-                .map(|file| Offer::Sdist { release, file }),
+                .map(|p| Offer::Sdist(file(p))),
             Provider::Nixpkgs => {
                 (cand.nix_here && policy.hashes.is_none()).then_some(Offer::Nixpkgs {
                     release: Some(release),
@@ -266,51 +284,36 @@ impl<'a> FileFilter<'a> {
         })
     }
 
-    /// A short reason why a release with these `files` offers nothing (for error hints).
-    pub fn why_unusable(&self, files: &[FileInfo], policy: &ProjectPolicy) -> String {
+    /// Why a release with these `files` offers nothing, per file (for error hints).
+    pub fn why_unusable(&self, files: &[FileInfo], policy: &ProjectPolicy) -> Vec<Unusable> {
         if files.is_empty() {
-            return "has no files".into();
+            return vec![Unusable::NoFiles];
         }
-        let mut reasons = BTreeSet::new();
+        let mut reasons = Vec::new();
         for f in files {
             let allowed = match f.kind {
                 FileKind::Wheel => policy.providers.contains(&Provider::Wheel),
                 FileKind::Sdist => policy.providers.contains(&Provider::Sdist),
             };
             if !allowed {
-                reasons.insert(format!(
-                    "{} files are not allowed by its providers ({})",
-                    kind_name(f.kind),
-                    join(policy.providers)
-                ));
-            } else if let Some(r) = self.reject(f, policy, false) {
-                let r = match r {
-                    Reject::Yanked => "yanked".to_string(),
-                    Reject::Newer => "uploaded after --exclude-newer".to_string(),
-                    Reject::Python => format!(
-                        "requires Python {}",
-                        f.requires_python.as_deref().unwrap_or("?")
-                    ),
-                    Reject::Hash => "does not match the --hash given".to_string(),
-                };
-                reasons.insert(format!("{} {r}", kind_name(f.kind)));
+                reasons.push(Unusable::NotAllowed {
+                    kind: f.kind,
+                    providers: policy.providers.to_vec(),
+                });
+            } else if let Some(reject) = self.reject(f, policy, false) {
+                reasons.push(Unusable::Rejected {
+                    kind: f.kind,
+                    reject,
+                    requires_python: f.requires_python.clone(),
+                });
             } else if f.kind == FileKind::Wheel {
-                reasons.insert(format!("no wheel is compatible with {}", self.target));
+                reasons.push(Unusable::IncompatibleWheel {
+                    target: self.target.to_string(),
+                });
             }
         }
-        reasons.into_iter().collect::<Vec<_>>().join("; ")
+        reasons
     }
-}
-
-fn kind_name(k: FileKind) -> &'static str {
-    match k {
-        FileKind::Wheel => "wheel",
-        FileKind::Sdist => "sdist",
-    }
-}
-
-pub fn join(p: &[Provider]) -> String {
-    p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -326,7 +329,9 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{Index, MemIndex, MemMeta, sdist_file, wheel_file};
+    use crate::source::PackageSource;
+    use crate::source::memory::MemorySource;
+    use crate::source::scenario::{Scenario, sdist_file, wheel_file};
 
     fn policy<'a>(providers: &'a [Provider], nix: Option<&'a NixpkgsEntry>) -> ProjectPolicy<'a> {
         ProjectPolicy {
@@ -337,16 +342,11 @@ mod tests {
         }
     }
 
-    fn index() -> MemIndex {
-        let mut ix = MemIndex::new();
-        ix.add_file(
-            "foo",
-            "1.0",
-            wheel_file("foo", "1.0", "py3", "none", "any"),
-            MemMeta::default(),
-        );
-        ix.add_file("foo", "1.0", sdist_file("foo", "1.0"), MemMeta::default());
-        ix.add_file("foo", "2.0", sdist_file("foo", "2.0"), MemMeta::default());
+    fn index() -> MemorySource {
+        let mut ix = Scenario::new();
+        ix.add_file("foo", "1.0", wheel_file("foo", "1.0", "py3", "none", "any"));
+        ix.add_file("foo", "1.0", sdist_file("foo", "1.0"));
+        ix.add_file("foo", "2.0", sdist_file("foo", "2.0"));
         ix.add_file(
             "foo",
             "3.0",
@@ -357,27 +357,20 @@ mod tests {
                 "cp311",
                 "manylinux_2_17_x86_64.manylinux2014_x86_64",
             ),
-            MemMeta::default(),
         );
         ix.add_file(
             "foo",
             "3.0",
             wheel_file("foo", "3.0", "cp311", "cp311", "macosx_11_0_arm64"),
-            MemMeta::default(),
         );
-        ix.add_file(
-            "foo",
-            "3.0",
-            wheel_file("foo", "3.0", "py3", "none", "any"),
-            MemMeta::default(),
-        );
-        ix
+        ix.add_file("foo", "3.0", wheel_file("foo", "3.0", "py3", "none", "any"));
+        ix.memory()
     }
 
     /// The offer of every candidate (computing lazily-decided ones from the index).
     fn all_offers(
         f: &FileFilter,
-        ix: &MemIndex,
+        ix: &MemorySource,
         c: &Candidates,
         p: &ProjectPolicy,
     ) -> Vec<Option<Offer>> {
@@ -409,10 +402,13 @@ mod tests {
             .zip(offers)
             .map(|(c, o)| {
                 let what = o.map(|o| match o {
-                    Offer::Wheel { release, file } | Offer::Sdist { release, file } => {
-                        ix.files("foo", release)[file].filename.clone()
+                    Offer::Wheel(file) | Offer::Sdist(file) => ix.files("foo", file.release)
+                        [file.position]
+                        .filename
+                        .clone(),
+                    Offer::Nixpkgs { release } => {
+                        format!("nixpkgs(release {:?})", release.map(ReleaseId::position))
                     }
-                    Offer::Nixpkgs { release } => format!("nixpkgs(release {release:?})"),
                 });
                 (c.version_str.clone(), what)
             })
@@ -475,16 +471,17 @@ mod tests {
 
     #[test]
     fn file_filters() {
-        let mut ix = MemIndex::new();
+        let mut s = Scenario::new();
         let mut w = wheel_file("foo", "1.0", "py3", "none", "any");
         w.requires_python = Some(">=3.12".into());
-        ix.add_file("foo", "1.0", w, MemMeta::default());
+        s.add_file("foo", "1.0", w);
         let mut w = wheel_file("foo", "2.0", "py3", "none", "any");
         w.yanked = true;
-        ix.add_file("foo", "2.0", w, MemMeta::default());
+        s.add_file("foo", "2.0", w);
         let mut w = wheel_file("foo", "3.0", "py3", "none", "any");
         w.upload_time = Some(2_000_000_000);
-        ix.add_file("foo", "3.0", w, MemMeta::default());
+        s.add_file("foo", "3.0", w);
+        let ix = s.memory();
         let t = Target::new("3.11.7", "x86_64-linux", None, None).unwrap();
         let f = FileFilter::new(&t, Some(1_900_000_000));
         let info = ix.project("foo").unwrap();
@@ -492,14 +489,24 @@ mod tests {
         let p = policy(&providers, None);
         let c = f.candidates(Some(info.clone()), "foo".into(), &p);
         assert!(all_offers(&f, &ix, &c, &p).iter().all(Option::is_none));
+        let rejected = |reject, requires_python: Option<&str>| {
+            vec![Unusable::Rejected {
+                kind: FileKind::Wheel,
+                reject,
+                requires_python: requires_python.map(str::to_string),
+            }]
+        };
         assert_eq!(
-            f.why_unusable(&ix.files("foo", 0), &p),
-            "wheel requires Python >=3.12"
+            f.why_unusable(&ix.files("foo", ReleaseId::new(0)), &p),
+            rejected(Reject::Python, Some(">=3.12"))
         );
-        assert_eq!(f.why_unusable(&ix.files("foo", 1), &p), "wheel yanked");
         assert_eq!(
-            f.why_unusable(&ix.files("foo", 2), &p),
-            "wheel uploaded after --exclude-newer"
+            f.why_unusable(&ix.files("foo", ReleaseId::new(1)), &p),
+            rejected(Reject::Yanked, None)
+        );
+        assert_eq!(
+            f.why_unusable(&ix.files("foo", ReleaseId::new(2)), &p),
+            rejected(Reject::Newer, None)
         );
         let pinned = ["2.0".parse().unwrap()];
         let p = ProjectPolicy {
@@ -513,7 +520,7 @@ mod tests {
             all_offers(&f, &ix, &c, &p)[1].is_some(),
             "yanked but pinned"
         );
-        let hashes: BTreeSet<String> = [hex(&ix.files("foo", 2)[0].sha256)].into();
+        let hashes: BTreeSet<String> = [hex(&ix.files("foo", ReleaseId::new(2))[0].sha256)].into();
         let f = FileFilter::new(&t, None);
         let p = ProjectPolicy {
             providers: &providers,

@@ -8,8 +8,8 @@ use pinion_db::time::rfc3339;
 use serde_json::{Value, json};
 
 use crate::candidates::{Offer, hex};
-use crate::index::{FileKind, Index};
 use crate::solve::{Pkg, Solver};
+use crate::source::{FileKind, PackageSource};
 
 /// One package of the lock before serialization.
 #[derive(Clone, Debug)]
@@ -20,7 +20,7 @@ struct Entry {
 }
 
 /// Builds the lock value from a solution; warnings go to the caller (and stderr).
-pub fn build_lock<I: Index>(
+pub fn build_lock<I: PackageSource>(
     solver: &Solver<'_, I>,
     index: &I,
     solution: &[(Pkg, pep440_rs::Version)],
@@ -78,14 +78,14 @@ pub fn build_lock<I: Index>(
             ));
         }
         let (format, source) = match offer {
-            Offer::Wheel { release, file } | Offer::Sdist { release, file } => {
-                let files = solver.files(name, release);
-                let f = &files[file];
+            Offer::Wheel(file) | Offer::Sdist(file) => {
+                let files = solver.files(name, file.release);
+                let f = &files[file.position];
                 let format = match f.kind {
                     FileKind::Wheel => "wheel",
                     FileKind::Sdist => {
                         let has_bs = index
-                            .metadata(name, release, file)
+                            .metadata(name, file)
                             .map(|m| m.has_build_system)
                             .unwrap_or(false);
                         if has_bs { "pyproject" } else { "setuptools" }
@@ -93,7 +93,7 @@ pub fn build_lock<I: Index>(
                 };
                 (
                     format,
-                    json!({"url": index.url(name, release, file), "sha256": hex(&f.sha256), "filename": f.filename}),
+                    json!({"url": index.url(name, file), "sha256": hex(&f.sha256), "filename": f.filename}),
                 )
             }
             Offer::Nixpkgs { .. } => {
@@ -161,13 +161,13 @@ pub fn build_lock<I: Index>(
     (lock, warnings)
 }
 
-fn solver_nix_attr<I: Index>(solver: &Solver<'_, I>, name: &str) -> String {
+fn solver_nix_attr<I: PackageSource>(solver: &Solver<'_, I>, name: &str) -> String {
     solver
         .nixpkgs_attr(name)
         .unwrap_or_else(|| name.to_string())
 }
 
-fn solver_target<I: Index>(solver: &Solver<'_, I>) -> (String, String) {
+fn solver_target<I: PackageSource>(solver: &Solver<'_, I>) -> (String, String) {
     let t = solver.target();
     (t.python_full.clone(), t.system.clone())
 }

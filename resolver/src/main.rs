@@ -11,10 +11,10 @@ use clap::{Parser, ValueEnum};
 
 use pinion_db::{Database, DbError, ShardSet, layout};
 use pinion_pep::output;
-use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers, read_config};
 use resolver::requirements::RequirementSet;
 use resolver::solve::Options;
+use resolver::source::db::DbSource;
 use resolver::target::{Target, parse_major_minor};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -186,10 +186,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
     let index = match cli.db_sha256 {
         Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            DbIndex::new(&db).with_sha256(sha.to_ascii_lowercase())
+            DbSource::new(&db).with_sha256(sha.to_ascii_lowercase())
         }
         Some(sha) => bail!("--db-sha256 {sha:?}: expected 64 hex digits"),
-        None => DbIndex::new(&db),
+        None => DbSource::new(&db),
     }
     .with_shards(shards);
     let opts = Options {

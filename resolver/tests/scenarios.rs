@@ -1,14 +1,20 @@
-//! End-to-end resolver behaviour on small in-memory indexes: each test states a policy
-//! (extras, markers, pre-releases, yanked, constraints, providers, build deps, errors).
+//! End-to-end resolver behaviour on small scenarios: each test states a policy (extras,
+//! markers, pre-releases, yanked, constraints, providers, build deps, errors) and runs
+//! against both the in-memory source and the scenario written as a real database
+//! (`common::resolve_both`), which must agree.
+
+mod common;
 
 use std::path::Path;
 
-use resolver::index::{MemIndex, MemMeta, sdist_file, wheel_file};
+use common::resolve_both;
+use pinion_db::model::File;
+use resolver::ResolveError;
 use resolver::providers::{Nixpkgs, Providers};
 use resolver::requirements::RequirementSet;
-use resolver::solve::Options;
+use resolver::solve::{Note, Options};
+use resolver::source::scenario::{Scenario, metadata, sdist_file, wheel_file};
 use resolver::target::Target;
-use resolver::{ResolveError, resolve};
 use serde_json::Value;
 
 fn opts() -> Options {
@@ -27,11 +33,11 @@ fn reqs(text: &str) -> RequirementSet {
     r
 }
 
-fn solve_with(ix: &MemIndex, text: &str, o: &Options) -> Result<Value, ResolveError> {
-    resolve(ix, &reqs(text), o).map(|o| o.lock)
+fn solve_with(ix: &Scenario, text: &str, o: &Options) -> Result<Value, ResolveError> {
+    resolve_both(ix, &reqs(text), o).map(|o| o.lock)
 }
 
-fn solve(ix: &MemIndex, text: &str) -> Result<Value, ResolveError> {
+fn solve(ix: &Scenario, text: &str) -> Result<Value, ResolveError> {
     solve_with(ix, text, &opts())
 }
 
@@ -45,6 +51,12 @@ fn pins(lock: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `f` with known, empty requirements.
+fn known(mut f: File) -> File {
+    f.metadata = Some(metadata(Some(&[]), &[]));
+    f
+}
+
 fn err(r: Result<Value, ResolveError>) -> String {
     match r {
         Ok(v) => panic!("expected failure, got {:?}", pins(&v)),
@@ -54,7 +66,7 @@ fn err(r: Result<Value, ResolveError>) -> String {
 
 #[test]
 fn picks_newest_compatible_and_follows_dependencies() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("app", "1.0", &["lib>=1,<3", "util"]);
     ix.add_wheel("lib", "1.0", &[]);
     ix.add_wheel("lib", "2.5", &["util<2"]);
@@ -72,7 +84,7 @@ fn picks_newest_compatible_and_follows_dependencies() {
 
 #[test]
 fn backtracks_when_newest_conflicts() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("a", "2.0", &["c==2"]);
     ix.add_wheel("a", "1.0", &["c==1"]);
     ix.add_wheel("b", "1.0", &["c==1"]);
@@ -86,7 +98,7 @@ fn backtracks_when_newest_conflicts() {
 
 #[test]
 fn extras_and_markers() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel(
         "requests",
         "2.31.0",
@@ -121,7 +133,7 @@ fn extras_and_markers() {
 
 #[test]
 fn prereleases_only_when_asked_or_nothing_else() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("a", "1.0", &[]);
     ix.add_wheel("a", "2.0b1", &[]);
     ix.add_wheel("only-pre", "1.0a1", &[]);
@@ -137,26 +149,18 @@ fn prereleases_only_when_asked_or_nothing_else() {
 
 #[test]
 fn yanked_only_when_pinned() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("a", "1.0", &[]);
     let mut w = wheel_file("a", "1.1", "py3", "none", "any");
     w.yanked = true;
-    ix.add_file(
-        "a",
-        "1.1",
-        w,
-        MemMeta {
-            requires_dist: Some(vec![]),
-            ..MemMeta::default()
-        },
-    );
+    ix.add_file("a", "1.1", known(w));
     assert_eq!(pins(&solve(&ix, "a").unwrap()), ["a==1.0"]);
     assert_eq!(pins(&solve(&ix, "a==1.1").unwrap()), ["a==1.1"]);
 }
 
 #[test]
 fn constraints_apply_only_to_required_packages() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("a", "1.0", &["b"]);
     ix.add_wheel("b", "1.0", &[]);
     ix.add_wheel("b", "2.0", &[]);
@@ -164,36 +168,20 @@ fn constraints_apply_only_to_required_packages() {
     let mut r = reqs("a");
     r.add_text(Path::new("constraints.txt"), "b<2\nc==1.0\n", true)
         .unwrap();
-    let lock = resolve(&ix, &r, &opts()).unwrap().lock;
+    let lock = resolve_both(&ix, &r, &opts()).unwrap().lock;
     assert_eq!(pins(&lock), ["a==1.0", "b==1.0"]);
 }
 
 #[test]
 fn exclude_newer_and_requires_python() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("a", "1.0", &[]);
     let mut w = wheel_file("a", "2.0", "py3", "none", "any");
     w.upload_time = Some(1_800_000_000);
-    ix.add_file(
-        "a",
-        "2.0",
-        w,
-        MemMeta {
-            requires_dist: Some(vec![]),
-            ..MemMeta::default()
-        },
-    );
+    ix.add_file("a", "2.0", known(w));
     let mut w = wheel_file("a", "3.0", "py3", "none", "any");
     w.requires_python = Some(">=3.12".into());
-    ix.add_file(
-        "a",
-        "3.0",
-        w,
-        MemMeta {
-            requires_dist: Some(vec![]),
-            ..MemMeta::default()
-        },
-    );
+    ix.add_file("a", "3.0", known(w));
     assert_eq!(pins(&solve(&ix, "a").unwrap()), ["a==2.0"]);
     let o = Options {
         exclude_newer: Some(1_700_000_000),
@@ -204,49 +192,39 @@ fn exclude_newer_and_requires_python() {
     assert_eq!(lock["target"]["exclude_newer"], "2023-11-14T22:13:20Z");
 }
 
-fn sdist_index() -> MemIndex {
-    let mut ix = MemIndex::new();
-    let meta = |deps: &[&str], build: &[&str]| MemMeta {
-        requires_dist: Some(deps.iter().map(|s| s.to_string()).collect()),
-        build: build.iter().map(|s| s.to_string()).collect(),
-        has_build_system: !build.is_empty(),
+fn sdist_index() -> Scenario {
+    let mut ix = Scenario::new();
+    let sdist = |name: &str, version: &str, deps: Option<&[&str]>, build: &[&str]| {
+        let mut f = sdist_file(name, version);
+        f.metadata = Some(metadata(deps, build));
+        f
     };
     ix.add_file(
         "pkg",
         "1.0",
-        sdist_file("pkg", "1.0"),
-        meta(&["six"], &["setuptools>=40", "wheel"]),
+        sdist("pkg", "1.0", Some(&["six"]), &["setuptools>=40", "wheel"]),
     );
     ix.add_file(
         "six",
         "1.16.0",
-        sdist_file("six", "1.16.0"),
-        meta(&[], &["setuptools"]),
+        sdist("six", "1.16.0", Some(&[]), &["setuptools"]),
     );
     ix.add_file(
         "setuptools",
         "69.0",
-        sdist_file("setuptools", "69.0"),
-        meta(&[], &["wheel"]),
+        sdist("setuptools", "69.0", Some(&[]), &["wheel"]),
     );
     ix.add_file(
         "wheel",
         "0.42",
-        sdist_file("wheel", "0.42"),
-        meta(&[], &["setuptools", "flit-core"]),
+        sdist("wheel", "0.42", Some(&[]), &["setuptools", "flit-core"]),
     );
     ix.add_file(
         "flit-core",
         "3.9",
-        sdist_file("flit-core", "3.9"),
-        meta(&[], &[]),
+        sdist("flit-core", "3.9", Some(&[]), &[]),
     );
-    ix.add_file(
-        "legacy",
-        "0.1",
-        sdist_file("legacy", "0.1"),
-        MemMeta::default(),
-    );
+    ix.add_file("legacy", "0.1", sdist("legacy", "0.1", None, &[]));
     ix
 }
 
@@ -284,7 +262,7 @@ fn sdists_bring_build_dependencies_and_cycles_are_broken() {
 #[test]
 fn unknown_requirements_are_flagged() {
     let ix = sdist_index();
-    let out = resolve(&ix, &reqs("legacy"), &opts()).unwrap();
+    let out = resolve_both(&ix, &reqs("legacy"), &opts()).unwrap();
     assert_eq!(out.lock["packages"]["legacy"]["requirements_known"], false);
     assert!(
         out.warnings
@@ -297,16 +275,8 @@ fn unknown_requirements_are_flagged() {
 
 #[test]
 fn providers_choose_the_source() {
-    let mut ix = MemIndex::new();
-    ix.add_file(
-        "a",
-        "1.0",
-        sdist_file("a", "1.0"),
-        MemMeta {
-            requires_dist: Some(vec![]),
-            ..MemMeta::default()
-        },
-    );
+    let mut ix = Scenario::new();
+    ix.add_file("a", "1.0", known(sdist_file("a", "1.0")));
     ix.add_wheel("a", "1.0", &[]);
     ix.add_wheel("a", "2.0", &[]);
     ix.add_wheel("tf", "2.15", &["a"]);
@@ -340,7 +310,7 @@ fn providers_choose_the_source() {
 
 #[test]
 fn missing_projects_are_not_conflicts() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("requests", "2.31.0", &[]);
     let e = err(solve(&ix, "requets\nreqests"));
     assert!(
@@ -361,7 +331,7 @@ fn missing_projects_are_not_conflicts() {
 
 #[test]
 fn missing_projects_come_first_then_what_else_conflicts() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("app", "1.0", &["ghost>=1", "phantom", "c>=2"]);
     ix.add_wheel("b", "1.0", &["c<2"]);
     ix.add_wheel("c", "1.0", &[]);
@@ -371,7 +341,7 @@ fn missing_projects_come_first_then_what_else_conflicts() {
 
 #[test]
 fn conflict_message() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("a", "1.0", &["c>=2"]);
     ix.add_wheel("b", "1.0", &["c<2"]);
     ix.add_wheel("c", "1.0", &[]);
@@ -381,23 +351,39 @@ fn conflict_message() {
 
 #[test]
 fn unusable_versions_are_explained() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_file(
         "native",
         "1.0",
-        wheel_file("native", "1.0", "cp311", "cp311", "win_amd64"),
-        MemMeta {
-            requires_dist: Some(vec![]),
-            ..MemMeta::default()
-        },
+        known(wheel_file(
+            "native",
+            "1.0",
+            "cp311",
+            "cp311",
+            "macosx_11_0_arm64",
+        )),
     );
     let e = err(solve(&ix, "native==1.0"));
     insta::assert_snapshot!(e);
 }
 
+/// The two sources are compared for real: the DB writer drops wheels no supported platform
+/// can install (Windows-only), so there the release is gone rather than unusable.
+#[test]
+#[should_panic(expected = "memory and database fail differently")]
+fn sources_that_disagree_fail_the_test() {
+    let mut ix = Scenario::new();
+    ix.add_file(
+        "native",
+        "1.0",
+        known(wheel_file("native", "1.0", "cp311", "cp311", "win_amd64")),
+    );
+    let _ = solve(&ix, "native==1.0");
+}
+
 #[test]
 fn specifiers_matching_nothing_are_explained() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("urllib3", "2.0", &[]);
     ix.add_wheel("urllib3", "2.1", &[]);
     let e = err(solve(&ix, "urllib3<2"));
@@ -407,14 +393,79 @@ fn specifiers_matching_nothing_are_explained() {
     );
 }
 
+/// A conflict reaches the caller as data (the message is only its rendering): the solver's
+/// notes on the projects in the derivation, typed, and the versions the database has.
+#[test]
+fn conflicts_are_data() {
+    let mut ix = Scenario::new();
+    ix.add_wheel("app", "1.0", &["urllib3<2"]);
+    ix.add_wheel("urllib3", "2.0", &[]);
+    ix.add_wheel("urllib3", "2.1", &[]);
+    ix.add_wheel("other", "1.0", &["zzz<1"]);
+    ix.add_wheel("zzz", "1.0", &[]);
+    let Err(ResolveError::Conflict(c)) = solve(&ix, "app\nother") else {
+        panic!("expected a conflict");
+    };
+    let note = Note::NoMatch {
+        wanted: "<2".parse().unwrap(),
+        constraints: vec![],
+        newest: vec!["2.1".into(), "2.0".into()],
+        more: false,
+    };
+    assert_eq!(c.conflict.notes, [("urllib3".to_string(), note)]);
+    let versions: Vec<String> = c.conflict.versions["urllib3"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(versions, ["2.0", "2.1"]);
+    assert!(c.conflict.missing.is_empty());
+    assert!(!c.conflict.has_unusable());
+}
+
 #[test]
 fn projects_without_releases_are_explained() {
-    let mut ix = MemIndex::new();
+    let mut ix = Scenario::new();
     ix.add_wheel("flask", "3.0", &["blinker"]);
-    ix.add_wheel("blinker", "not-a-version", &[]);
+    ix.add_project("blinker");
     let e = err(solve(&ix, "flask"));
     assert!(
         e.contains("note: blinker is in the database but has no releases"),
         "{e}"
     );
+    // Only a memory source can hold a version that is not PEP 440 (the DB writer refuses
+    // it); the resolver skips it like a missing release.
+    ix.add_wheel("blinker", "not-a-version", &[]);
+    let e = err(resolver::resolve(&ix.memory(), &reqs("flask"), &opts()).map(|o| o.lock));
+    assert!(
+        e.contains("note: blinker is in the database but has no releases"),
+        "{e}"
+    );
+}
+
+/// A URL requirement and a string that is no requirement are kept as unparsed (the set is
+/// partial) by both sources; extras and markers survive the DB's stored parts.
+#[test]
+fn requirements_the_db_cannot_store_agree() {
+    let mut ix = Scenario::new();
+    ix.add_wheel(
+        "app",
+        "1.0",
+        &[
+            "lib @ https://example.org/lib-1.0.tar.gz",
+            "not a requirement!",
+            "Other_Lib[B,a] >=1.0 ; python_version >= '3.8'",
+        ],
+    );
+    ix.add_wheel("lib", "1.0", &[]);
+    ix.add_wheel("other-lib", "1.0", &[]);
+    let out = resolve_both(&ix, &reqs("app"), &opts()).unwrap();
+    assert_eq!(pins(&out.lock), ["app==1.0", "other-lib==1.0"]);
+    let partial: Vec<&String> = out
+        .warnings
+        .iter()
+        .filter(|w| w.contains("could not be parsed when crawled"))
+        .collect();
+    assert_eq!(partial.len(), 2, "{:?}", out.warnings);
+    assert!(partial[0].contains("lib @ https://example.org/lib-1.0.tar.gz"));
+    assert!(partial[1].contains("not a requirement!"));
 }

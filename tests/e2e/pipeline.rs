@@ -10,10 +10,10 @@ use crawler::state::State;
 use crawler::sync::{Selection, SyncOptions};
 use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, sdist, wheel};
 use pinion_db::{Database, ShardSet};
-use resolver::dbindex::DbIndex;
 use resolver::providers::{Nixpkgs, Providers};
 use resolver::requirements::RequirementSet;
 use resolver::solve::Options;
+use resolver::source::db::DbSource;
 use resolver::target::Target;
 
 fn wheel_file(
@@ -89,7 +89,7 @@ fn resolve_with_warnings(
     for (i, bytes) in (0u32..).zip(shards) {
         set.add(db, i, bytes).unwrap();
     }
-    let index = DbIndex::new(db)
+    let index = DbSource::new(db)
         .with_sha256(db.sha256_hex())
         .with_shards(set);
     match resolver::resolve(&index, &reqs, &opts) {

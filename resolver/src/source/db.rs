@@ -1,5 +1,6 @@
-//! `Index` over the binary database (`pinion_db`). Requirements arrive pre-parsed; each
-//! distinct marker string is parsed once and cached by its interned id.
+//! [`PackageSource`] over the binary database (`pinion_db`). Requirements arrive as stored
+//! parts (name, extras, operator + version text, interned marker); each specifier's version
+//! text is parsed here, and each distinct marker string once, cached by its interned id.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -8,10 +9,13 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifier, VersionSpecifiers};
 use pep508_rs::MarkerTree;
 
-use crate::index::{Dep, FileInfo, FileKind, FileMeta, Index, ProjectInfo, Snapshot, parse_marker};
+use super::{
+    Dep, FileId, FileInfo, FileKind, FileMeta, PackageSource, ProjectInfo, ReleaseId, Snapshot,
+    SourceError, parse_marker,
+};
 use pinion_db::{self as db, Database, ShardSet};
 
-pub struct DbIndex<'a> {
+pub struct DbSource<'a> {
     db: &'a Database,
     /// The file's sha256 when the caller already knows it (hashing a full-scale DB costs
     /// ~0.2 s per run).
@@ -23,9 +27,9 @@ pub struct DbIndex<'a> {
     missing: RefCell<BTreeSet<u32>>,
 }
 
-impl<'a> DbIndex<'a> {
+impl<'a> DbSource<'a> {
     pub fn new(db: &'a Database) -> Self {
-        DbIndex {
+        DbSource {
             db,
             sha256: None,
             markers: RefCell::default(),
@@ -36,7 +40,7 @@ impl<'a> DbIndex<'a> {
 
     /// Uses these hash shards for the picked files' sha256 and URLs.
     pub fn with_shards(self, shards: ShardSet) -> Self {
-        DbIndex { shards, ..self }
+        DbSource { shards, ..self }
     }
 
     /// Shards a lock needed but did not have: the lock written without them is incomplete.
@@ -51,22 +55,23 @@ impl<'a> DbIndex<'a> {
     /// Uses `sha256` (lowercase hex, e.g. from the published manifest.json) in the lock
     /// instead of hashing the database file.
     pub fn with_sha256(self, sha256: String) -> Self {
-        DbIndex {
+        DbSource {
             sha256: Some(sha256),
             ..self
         }
     }
 
-    fn marker(&self, id: u32, text: &str) -> Result<MarkerTree, String> {
+    /// The parsed marker interned as `id` (`None`: not a valid marker).
+    fn marker(&self, id: u32, text: &str) -> Option<MarkerTree> {
         if let Some(m) = self.markers.borrow().get(&id) {
-            return m.clone().ok_or_else(|| format!("invalid marker {text:?}"));
+            return m.clone();
         }
         let parsed = parse_marker(text);
         self.markers.borrow_mut().insert(id, parsed.clone());
-        parsed.ok_or_else(|| format!("invalid marker {text:?}"))
+        parsed
     }
 
-    fn deps(&self, set: db::ReqSet<'_>) -> Result<Option<Vec<Dep>>, String> {
+    fn deps(&self, set: db::ReqSet<'_>) -> Result<Option<Vec<Dep>>, SourceError> {
         if !set.known() {
             return Ok(None);
         }
@@ -74,17 +79,27 @@ impl<'a> DbIndex<'a> {
         for r in set.iter() {
             let mut specs = Vec::new();
             for (op, v) in r.specifiers() {
-                let version =
-                    Version::from_str(v).map_err(|e| format!("requirement {r:?}: {e}"))?;
+                let version = Version::from_str(v).map_err(|source| SourceError::BadVersion {
+                    requirement: format!("{r:?}"),
+                    source,
+                })?;
                 specs.push(
-                    VersionSpecifier::from_version(op, version)
-                        .map_err(|e| format!("requirement {r:?}: {e}"))?,
+                    VersionSpecifier::from_version(op, version).map_err(|source| {
+                        SourceError::BadSpecifier {
+                            requirement: format!("{r:?}"),
+                            source,
+                        }
+                    })?,
                 );
             }
             let marker = match r.marker() {
-                Some((id, text)) => self
-                    .marker(id, text)
-                    .map_err(|e| format!("requirement {r:?}: {e}"))?,
+                Some((id, text)) => {
+                    self.marker(id, text)
+                        .ok_or_else(|| SourceError::BadMarker {
+                            requirement: format!("{r:?}"),
+                            marker: text.to_string(),
+                        })?
+                }
                 None => MarkerTree::TRUE,
             };
             out.push(Dep {
@@ -97,17 +112,19 @@ impl<'a> DbIndex<'a> {
         Ok(Some(out))
     }
 
-    fn file(&self, project: &str, release: usize, file: usize) -> Option<db::File<'a>> {
+    fn file(&self, project: &str, file: FileId) -> Option<db::File<'a>> {
         self.db
             .project(project)?
             .releases()
-            .nth(release)?
+            .nth(file.release.position())?
             .files()
-            .nth(file)
+            .nth(file.position)
     }
 }
 
-impl Index for DbIndex<'_> {
+impl PackageSource for DbSource<'_> {
+    type Error = SourceError;
+
     fn snapshot(&self) -> Snapshot {
         let info = self.db.info();
         Snapshot {
@@ -128,11 +145,11 @@ impl Index for DbIndex<'_> {
         })
     }
 
-    fn files(&self, project: &str, release: usize) -> Vec<FileInfo> {
+    fn files(&self, project: &str, release: ReleaseId) -> Vec<FileInfo> {
         let Some(r) = self
             .db
             .project(project)
-            .and_then(|p| p.releases().nth(release))
+            .and_then(|p| p.releases().nth(release.position()))
         else {
             return Vec::new();
         };
@@ -158,10 +175,13 @@ impl Index for DbIndex<'_> {
             .collect()
     }
 
-    fn metadata(&self, project: &str, release: usize, file: usize) -> Result<FileMeta, String> {
+    fn metadata(&self, project: &str, file: FileId) -> Result<FileMeta, SourceError> {
         let f = self
-            .file(project, release, file)
-            .ok_or_else(|| format!("{project}: no file #{file} in release #{release}"))?;
+            .file(project, file)
+            .ok_or_else(|| SourceError::NoSuchFile {
+                project: project.to_string(),
+                file,
+            })?;
         let m = f.metadata();
         let mut build = self.deps(m.build_requires())?.unwrap_or_default();
         build.extend(self.deps(m.setup_requires())?.unwrap_or_default());
@@ -174,8 +194,8 @@ impl Index for DbIndex<'_> {
         })
     }
 
-    fn url(&self, project: &str, release: usize, file: usize) -> String {
-        let Some(f) = self.file(project, release, file) else {
+    fn url(&self, project: &str, file: FileId) -> String {
+        let Some(f) = self.file(project, file) else {
             return String::new();
         };
         let name = project_name(self.db, project);

@@ -1,96 +1,15 @@
-//! Failure messages in plain words: PubGrub's derivation tree rendered with pinion's wording
-//! ("you require", "==1.0", "your requirements"), hints about versions that exist but are
-//! unusable, projects missing from the database with close spellings, and suggestions. Output
-//! is bounded so a pathological conflict cannot flood the terminal.
+//! A PubGrub derivation tree in pinion's words: "you require", ranges described over the
+//! versions the database has ("==1.0", "(3 versions: ...)"), "your requirements" for the root;
+//! capped at `MAX_LINES` lines so a pathological conflict cannot flood the terminal.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::ops::Bound;
 
+use pep440_rs::Version;
 use pubgrub::{DefaultStringReporter, Derived, External, Map, ReportFormatter, Reporter, Term};
 
-use pep440_rs::Version;
-
-use crate::solve::{Pkg, VS};
-
-/// What to do about projects missing from the database, for every message that names some.
-pub fn missing_hints(snapshot: &str) -> String {
-    format!(
-        "hint: a project is missing when it is newer than the database or was never crawled; either
-  - use a newer database (this one is from {snapshot}), or
-  - take it from nixpkgs: the `nixpkgs` provider (allowed by default) offers what the Nix library lists from `python.pkgs` (on the command line: `--nixpkgs`), or
-  - add it to `python.pkgs` with an `overrides_pre` overlay, which makes it a nixpkgs package"
-    )
-}
-
-/// Projects a resolution needs that neither the database nor nixpkgs has, found by resolving
-/// again as if they existed: every one is listed with who needs it, before anything else.
-#[derive(Debug)]
-pub struct MissingDependencies {
-    pub snapshot: String,
-    /// Missing project -> the packages that need it (`` `name[extra]` version ``).
-    pub needed_by: BTreeMap<String, BTreeSet<String>>,
-    /// The conflict that remains when the missing projects are assumed present.
-    pub conflict: Option<String>,
-}
-
-impl fmt::Display for MissingDependencies {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.needed_by.len();
-        let (projects, are) = if n == 1 {
-            ("project", "is")
-        } else {
-            ("projects", "are")
-        };
-        writeln!(
-            f,
-            "{n} {projects} that your requirements need {are} not in this database (snapshot {}) nor in nixpkgs:",
-            self.snapshot
-        )?;
-        for (name, by) in &self.needed_by {
-            let by: Vec<&str> = by.iter().map(String::as_str).collect();
-            writeln!(f, "  - `{name}`, needed by {}", by.join(", "))?;
-        }
-        let them = if n == 1 { "it" } else { "them" };
-        match &self.conflict {
-            None => writeln!(f, "With {them}, the rest of your requirements resolves.")?,
-            Some(c) => writeln!(f, "Even with {them}, your requirements conflict:\n{c}")?,
-        }
-        if self.conflict.is_some() {
-            writeln!(
-                f,
-                "hint: for the conflict, relax a pin in your requirements or constraints"
-            )?;
-        }
-        f.write_str(&missing_hints(&self.snapshot))
-    }
-}
-
-/// Two of the user's own lines on one project that no version satisfies together.
-#[derive(Debug)]
-pub struct ClashingRequirements {
-    pub name: String,
-    /// Each line as written (name and specifiers) with `file:line`.
-    pub first: (String, String),
-    pub second: (String, String),
-}
-
-impl fmt::Display for ClashingRequirements {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "no version of `{}` satisfies both of your requirements:",
-            self.name
-        )?;
-        for (spec, origin) in [&self.first, &self.second] {
-            writeln!(f, "  - `{spec}` ({origin})")?;
-        }
-        write!(
-            f,
-            "hint: keep one of them, or widen them until they overlap"
-        )
-    }
-}
+use crate::solve::{self, Pkg, VS};
 
 /// At most this many lines of derivation are printed.
 pub const MAX_LINES: usize = 40;
@@ -208,10 +127,10 @@ impl Wording<'_> {
     }
 }
 
-impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
+impl ReportFormatter<Pkg, VS, Infallible> for Wording<'_> {
     type Output = String;
 
-    fn format_external(&self, external: &External<Pkg, VS, String>) -> String {
+    fn format_external(&self, external: &External<Pkg, VS, Infallible>) -> String {
         match external {
             External::NotRoot(p, _) => format!("we are solving {p}"),
             External::NoVersions(p, r) => {
@@ -231,7 +150,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
                     self.pkg_range(dep, rd)
                 )
             }
-            External::Custom(p, r, m) => format!("{} is unavailable: {m}", self.pkg_range(p, r)),
+            External::Custom(_, _, m) => match *m {},
         }
     }
 
@@ -264,8 +183,8 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
     fn explain_both_external(
         &self,
-        e1: &External<Pkg, VS, String>,
-        e2: &External<Pkg, VS, String>,
+        e1: &External<Pkg, VS, Infallible>,
+        e2: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -279,9 +198,9 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
     fn explain_both_ref(
         &self,
         id1: usize,
-        d1: &Derived<Pkg, VS, String>,
+        d1: &Derived<Pkg, VS, Infallible>,
         id2: usize,
-        d2: &Derived<Pkg, VS, String>,
+        d2: &Derived<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -295,8 +214,8 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
     fn explain_ref_and_external(
         &self,
         id: usize,
-        d: &Derived<Pkg, VS, String>,
-        e: &External<Pkg, VS, String>,
+        d: &Derived<Pkg, VS, Infallible>,
+        e: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -309,7 +228,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
     fn and_explain_external(
         &self,
-        e: &External<Pkg, VS, String>,
+        e: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -322,7 +241,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
     fn and_explain_ref(
         &self,
         id: usize,
-        d: &Derived<Pkg, VS, String>,
+        d: &Derived<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -334,8 +253,8 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
     fn and_explain_prior_and_external(
         &self,
-        prior: &External<Pkg, VS, String>,
-        e: &External<Pkg, VS, String>,
+        prior: &External<Pkg, VS, Infallible>,
+        e: &External<Pkg, VS, Infallible>,
         terms: &Map<Pkg, Term<VS>>,
     ) -> String {
         format!(
@@ -349,10 +268,7 @@ impl ReportFormatter<Pkg, VS, String> for Wording<'_> {
 
 /// Renders a PubGrub failure. "No versions" facts are folded into the dependencies that led
 /// to them (shorter, like uv), except when that would leave a bare fact with no "because".
-pub fn derivation(
-    tree: &pubgrub::DerivationTree<Pkg, VS, String>,
-    versions: &BTreeMap<String, Vec<Version>>,
-) -> String {
+pub fn derivation(tree: &solve::Tree, versions: &BTreeMap<String, Vec<Version>>) -> String {
     let wording = Wording { versions };
     let mut collapsed = tree.clone();
     collapsed.collapse_no_versions();
@@ -384,45 +300,6 @@ pub fn truncate(text: &str) -> String {
         lines[..MAX_LINES].join("\n"),
         lines.len() - MAX_LINES
     )
-}
-
-/// Up to three known names within edit distance 2 of `name` (or sharing its normalized form
-/// with separators removed), closest first.
-pub fn close_spellings(name: &str, known: &[String]) -> Vec<String> {
-    let squash = |s: &str| s.replace('-', "");
-    let target = squash(name);
-    let mut scored: BTreeMap<(usize, String), ()> = BTreeMap::new();
-    for k in known {
-        if k.len().abs_diff(name.len()) > 2 {
-            continue;
-        }
-        let d = if squash(k) == target {
-            0
-        } else {
-            levenshtein(name, k)
-        };
-        if d <= 2 {
-            scored.insert((d, k.clone()), ());
-        }
-    }
-    scored.into_keys().take(3).map(|(_, k)| k).collect()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -485,21 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn spelling_and_truncation() {
-        let known: Vec<String> = [
-            "requests",
-            "request",
-            "requests-oauthlib",
-            "numpy",
-            "scikit-learn",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(close_spellings("reqeusts", &known), ["requests"]);
-        assert_eq!(close_spellings("requets", &known), ["requests", "request"]);
-        assert_eq!(close_spellings("scikitlearn", &known), ["scikit-learn"]);
-        assert!(close_spellings("zzzzzz", &known).is_empty());
+    fn truncation() {
         let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
         let t = truncate(&long);
         assert_eq!(t.lines().count(), MAX_LINES + 1);
