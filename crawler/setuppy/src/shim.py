@@ -10,6 +10,8 @@ import sys
 MARK = "PINION-SETUPPY-RESULT "
 # Missing prose files replaced by empty ones, relative to the source root (see _stand_in_for).
 _STAND_INS = []
+# The arguments of the first setup() call, once made.
+_RESULT = []
 _MAIN_PID = os.getpid()
 # The result channel: a private duplicate of fd 1. fd 1 itself is pointed at stderr so that
 # whatever setup.py prints cannot be confused with the result.
@@ -111,7 +113,13 @@ def _fake_setup(*args, **kw):
         }
     except Exception as e:
         _emit({"error": {"type": "InvalidArguments", "message": "%s: %s" % (type(e).__name__, e)}})
-    _emit({"ok": result})
+    # setup.py goes on after setup() returns: a second call with other arguments (hellp
+    # 0.0.0's setup.py is two scripts pasted together) makes the result ambiguous, since
+    # which call a frontend's build uses is not defined.
+    if _RESULT and _RESULT[0] != result:
+        _emit({"error": {"type": "InvalidArguments", "message": "setup() was called more than once with different arguments"}})
+    if not _RESULT:
+        _RESULT.append(result)
 
 
 _PATCHED = ("setuptools", "distutils.core", "setuptools._distutils.core", "numpy.distutils.core")
@@ -216,11 +224,17 @@ def main():
             code = compile(source, path, "exec")
             exec(code, namespace)
         except SystemExit as e:
+            if _RESULT:
+                break
             _emit({"error": {"type": "SystemExit", "message": _text(e.code)}})
         except BaseException as e:
+            if _RESULT:
+                # What setup.py does after setup() (post-install steps, printing) does not
+                # change the arguments setup() received.
+                break
             stand_in = _stand_in_for(e, root)
             if stand_in is not None and len(_STAND_INS) < _MAX_STAND_INS:
-                # setup() was not reached (it exits the process), so running setup.py again
+                # setup() was not reached (no result yet), so running setup.py again
                 # from the top sees the same state plus the empty file.
                 open(stand_in, "w").close()
                 _STAND_INS.append(os.path.relpath(stand_in, root))
@@ -229,7 +243,10 @@ def main():
 
             traceback.print_exc()
             _emit({"error": {"type": type(e).__name__, "message": _text(e)[:2000]}})
-        _emit({"error": {"type": "NoSetupCall", "message": "setup.py finished without calling setup()"}})
+        break
+    if _RESULT:
+        _emit({"ok": _RESULT[0]})
+    _emit({"error": {"type": "NoSetupCall", "message": "setup.py finished without calling setup()"}})
 
 
 main()

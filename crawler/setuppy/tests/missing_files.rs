@@ -1,7 +1,8 @@
 //! Files an sdist needs at setup.py time: prose files it does not ship get empty stand-ins
 //! (recorded), anything else stays a missing-file failure; data files larger than the
-//! sandbox's file-size limit do not stop the run. The setup.py sources are minimal
-//! reproductions of real PyPI sdists of the 2026-11-29 shard crawl (crawler/README.md).
+//! sandbox's file-size limit do not stop the run. Also what runs after setup(): a second
+//! call with other arguments fails the run. The setup.py sources are minimal reproductions
+//! of real PyPI sdists of the 2026-11-29 shard crawl (crawler/README.md).
 
 mod common;
 
@@ -95,4 +96,39 @@ fn data_files_above_the_file_size_limit_do_not_stop_the_run() {
         .outcome
         .expect("runs despite the large data file");
     assert_eq!(rec.install_requires, ["numpy", "h5py"]);
+}
+
+/// hellp 0.0.0/0.0.1: setup.py is two scripts pasted together, each calling setup() (the
+/// first without requirements, the second with `toolz==0.9.0`). Which call a build uses is
+/// not defined, so recording the first would be a guess: the run fails instead.
+#[test]
+fn two_setup_calls_with_different_arguments_are_refused() {
+    let Some(cfg) = config() else { return };
+    let source = "import setuptools\n\
+                  setuptools.setup(name='hellp', version='0.0.1')\n\
+                  from setuptools import setup\n\
+                  setup(name='hellp', version='0.0.0', install_requires=['toolz==0.9.0'])\n";
+    let (name, bytes) = sdist_with("hellp", source, &[]);
+    let err = single(run_setup_py(&name, &bytes, &cfg).unwrap())
+        .outcome
+        .expect_err("ambiguous");
+    assert_eq!(err.kind, RunErrorKind::InvalidArguments, "{err:?}");
+    assert!(err.message.contains("more than once"), "{err:?}");
+}
+
+/// What setup.py does after setup() returns (a failing post-install step, sys.exit) does
+/// not change the arguments it passed.
+#[test]
+fn code_after_setup_does_not_change_the_result() {
+    let Some(cfg) = config() else { return };
+    for tail in ["raise RuntimeError('post-install step')\n", "import sys\nsys.exit(3)\n"] {
+        let source = format!(
+            "from setuptools import setup\nsetup(name='p', install_requires=['six'])\n{tail}"
+        );
+        let (name, bytes) = sdist_with("p", &source, &[]);
+        let rec = single(run_setup_py(&name, &bytes, &cfg).unwrap())
+            .outcome
+            .unwrap_or_else(|e| panic!("{tail}: {e:?}"));
+        assert_eq!(rec.install_requires, ["six"]);
+    }
 }
