@@ -132,3 +132,49 @@ fn code_after_setup_does_not_change_the_result() {
         assert_eq!(rec.install_requires, ["six"]);
     }
 }
+
+/// matplotlib 3.6.1: the `setup()` arguments of the real setup.py (lines 302-325, the rest
+/// builds extensions), run in the sandbox, give exactly PyPI's wheel METADATA for 3.6.1
+/// (matplotlib-3.6.1-cp311-cp311-manylinux_2_17_x86_64.whl): no `setuptools_scm`, which
+/// setup.py adds only in a git checkout and the sdist's stale requires.txt lists. The
+/// whole real sdist gives the same list through `pinion-setuppy` (crawler/README.md).
+#[test]
+fn matplotlib_3_6_1_setup_arguments_match_the_wheel() {
+    let Some(cfg) = config() else { return };
+    let source = "import os\nfrom pathlib import Path\nfrom setuptools import setup\n\
+        py_min_version = (3, 8)\n\
+        setup(\n    name='matplotlib',\n\
+        \x20   python_requires='>={}'.format('.'.join(str(n) for n in py_min_version)),\n\
+        \x20   setup_requires=[\n        \"certifi>=2020.06.20\",\n        \"numpy>=1.19\",\n        \"setuptools_scm>=7\",\n    ],\n\
+        \x20   install_requires=[\n        \"contourpy>=1.0.1\",\n        \"cycler>=0.10\",\n\
+        \x20       \"fonttools>=4.22.0\",\n        \"kiwisolver>=1.0.1\",\n        \"numpy>=1.19\",\n\
+        \x20       \"packaging>=20.0\",\n        \"pillow>=6.2.0\",\n        \"pyparsing>=2.2.1\",\n\
+        \x20       \"python-dateutil>=2.7\",\n    ] + (\n\
+        \x20       # Installing from a git checkout that is not producing a wheel.\n\
+        \x20       [\"setuptools_scm>=7\"] if (\n\
+        \x20           Path(__file__).with_name(\".git\").exists() and\n\
+        \x20           os.environ.get(\"CIBUILDWHEEL\", \"0\") != \"1\"\n\
+        \x20       ) else []\n    ),\n)\n";
+    let (name, bytes) = sdist_with(
+        "matplotlib",
+        source,
+        &[("lib/matplotlib.egg-info/requires.txt", b"contourpy>=1.0.1\nsetuptools_scm>=7\n")],
+    );
+    let runs = run_setup_py(&name, &bytes, &cfg).unwrap();
+    let merged = pinion_setuppy::merge_runs(&runs).expect("the run succeeds");
+    // Requires-Dist of the wheel's METADATA, in its order.
+    let wheel = [
+        "contourpy>=1.0.1",
+        "cycler>=0.10",
+        "fonttools>=4.22.0",
+        "kiwisolver>=1.0.1",
+        "numpy>=1.19",
+        "packaging>=20.0",
+        "pillow>=6.2.0",
+        "pyparsing>=2.2.1",
+        "python-dateutil>=2.7",
+    ];
+    assert_eq!(merged.requires_dist, wheel);
+    assert_eq!(merged.requires_python.as_deref(), Some(">=3.8"));
+    assert!(merged.provides_extra.is_empty());
+}
