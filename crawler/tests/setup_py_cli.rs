@@ -69,7 +69,7 @@ setup(name='dyn', version='1.0', install_requires=base)\n";
 const README_MISSING: &[u8] = b"from setuptools import setup\n\
 with open('README.md') as fh:\n    long_description = fh.read()\n\
 setup(name='hellp', version='0.0.1', long_description=long_description,\n\
-      install_requires=['toolz' + '==0.9.0'])\n";
+      install_requires=sorted(['toolz==0.9.0']))\n";
 
 /// mdtui's shape: requirements.txt is not shipped.
 const REQUIREMENTS_MISSING: &[u8] = b"from setuptools import setup\n\

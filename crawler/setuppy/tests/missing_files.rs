@@ -121,7 +121,10 @@ fn two_setup_calls_with_different_arguments_are_refused() {
 #[test]
 fn code_after_setup_does_not_change_the_result() {
     let Some(cfg) = config() else { return };
-    for tail in ["raise RuntimeError('post-install step')\n", "import sys\nsys.exit(3)\n"] {
+    for tail in [
+        "raise RuntimeError('post-install step')\n",
+        "import sys\nsys.exit(3)\n",
+    ] {
         let source = format!(
             "from setuptools import setup\nsetup(name='p', install_requires=['six'])\n{tail}"
         );
@@ -158,7 +161,10 @@ fn matplotlib_3_6_1_setup_arguments_match_the_wheel() {
     let (name, bytes) = sdist_with(
         "matplotlib",
         source,
-        &[("lib/matplotlib.egg-info/requires.txt", b"contourpy>=1.0.1\nsetuptools_scm>=7\n")],
+        &[(
+            "lib/matplotlib.egg-info/requires.txt",
+            b"contourpy>=1.0.1\nsetuptools_scm>=7\n",
+        )],
     );
     let runs = run_setup_py(&name, &bytes, &cfg).unwrap();
     let merged = pinion_setuppy::merge_runs(&runs).expect("the run succeeds");
