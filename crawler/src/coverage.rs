@@ -20,6 +20,10 @@ pub enum ReqState {
     Unprocessed,
     /// `bdist_dumb` and `other` files carry no metadata pinion reads.
     NotApplicable,
+    /// An sdist no build frontend can build as the project it claims to be
+    /// (`unknown_reason` starts with [`crate::extract::UNBUILDABLE`]): like `bdist_dumb`
+    /// archives, not counted among the sdists whose requirements could be known.
+    Unbuildable,
 }
 
 /// Counts per (kind, upload year).
@@ -118,7 +122,14 @@ pub fn compute(conn: &Connection) -> rusqlite::Result<Coverage> {
                 .or_default()
                 .entry(cause)
                 .or_default() += 1;
-            ReqState::Unknown
+            if reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(crate::extract::UNBUILDABLE))
+            {
+                ReqState::Unbuildable
+            } else {
+                ReqState::Unknown
+            }
         };
         *out.by_kind_year
             .entry(kind)
@@ -160,8 +171,10 @@ impl Coverage {
         let mut s = String::new();
         let row = |s: &mut String, label: &str, states: &BTreeMap<ReqState, u64>| {
             let get = |st| states.get(&st).copied().unwrap_or(0);
-            let total: u64 = states.values().sum();
-            let _ = writeln!(
+            // Unbuildable archives are counted apart, as bdist_dumb archives are.
+            let unbuildable = get(ReqState::Unbuildable);
+            let total: u64 = states.values().sum::<u64>() - unbuildable;
+            let _ = write!(
                 s,
                 "  {label:<8} {total:>8}  known {:>6.2}%  partial {:>5.2}%  unknown {:>5.2}%  unprocessed {:>5.2}%",
                 pct(get(ReqState::Known), total),
@@ -169,6 +182,11 @@ impl Coverage {
                 pct(get(ReqState::Unknown), total),
                 pct(get(ReqState::Unprocessed), total),
             );
+            let _ = if unbuildable > 0 {
+                writeln!(s, "  (+{unbuildable} unbuildable)")
+            } else {
+                writeln!(s)
+            };
         };
         for (kind, years) in &self.by_kind_year {
             let totals = self.totals(kind);

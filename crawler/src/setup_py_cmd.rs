@@ -63,6 +63,13 @@ fn candidates(state: &State, projects: &[String], retry: bool) -> rusqlite::Resu
             continue;
         }
         let reason: Option<String> = r.get(5)?;
+        // No setup.py to run, and no frontend could build it anyway.
+        if reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(crate::extract::UNBUILDABLE))
+        {
+            continue;
+        }
         let ran: bool = r.get(6)?;
         let tried = ran
             || reason

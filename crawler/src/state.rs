@@ -718,6 +718,27 @@ pub(crate) fn record_setup_py(
             )
         }
     };
+    let mut stand_ins: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .flat_map(|rec| rec.stand_ins.iter().map(String::as_str))
+        .collect();
+    stand_ins.sort_unstable();
+    stand_ins.dedup();
+    let decision = match (decision, stand_ins.is_empty()) {
+        (decision, true) => decision,
+        (decision, false) => {
+            let note = format!(
+                "setup.py run with empty stand-ins for prose files the sdist does not ship \
+                 (long_description only): {}",
+                stand_ins.join(", ")
+            );
+            Some(match decision {
+                Some(d) => format!("{d}; {note}"),
+                None => note,
+            })
+        }
+    };
     tx.prepare_cached(
         "UPDATE file_metadata SET unknown_reason = CASE WHEN requires_dist_source IS NULL THEN ?2 ELSE NULL END,
              source_decision = coalesce(?3, source_decision) WHERE file_id = ?1",

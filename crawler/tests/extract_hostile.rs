@@ -227,7 +227,11 @@ fn pkg_info_2_2_wins_unless_dynamic() {
 #[test]
 fn hard_linked_pkg_info_is_followed() {
     let pkg = b"Metadata-Version: 2.2\nName: p\nVersion: 1\nRequires-Dist: a\n";
-    let mut bytes = build_tar(&[("p-1/p.egg-info/PKG-INFO", pkg)]);
+    // setup.py makes the archive buildable (see `no_build_entry_point_is_unbuildable`).
+    let mut bytes = build_tar(&[
+        ("p-1/p.egg-info/PKG-INFO", pkg),
+        ("p-1/setup.py", b"from setuptools import setup\nsetup()\n"),
+    ]);
     bytes.truncate(bytes.len() - 1024);
     let mut h = tar::Header::new_gnu();
     h.set_path("p-1/PKG-INFO").unwrap();

@@ -149,6 +149,11 @@ pub struct Recorded {
     pub tests_require: Vec<String>,
     pub extras_require: BTreeMap<String, Vec<String>>,
     pub python_requires: Option<String>,
+    /// Files setup.py opened that the sdist does not ship, replaced by empty stand-ins
+    /// because their names say they only feed `long_description` (README, CHANGES...; see
+    /// the shim). Empty when the sdist was complete.
+    #[serde(default)]
+    pub stand_ins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -186,6 +186,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
                 .collect::<BTreeMap<_, _>>(),
             python_requires: None,
+            stand_ins: vec![],
         }
     }
 

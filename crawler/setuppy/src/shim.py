@@ -8,6 +8,10 @@ import os
 import sys
 
 MARK = "PINION-SETUPPY-RESULT "
+# Missing prose files replaced by empty ones, relative to the source root (see _stand_in_for).
+_STAND_INS = []
+# The arguments of the first setup() call, once made.
+_RESULT = []
 _MAIN_PID = os.getpid()
 # The result channel: a private duplicate of fd 1. fd 1 itself is pointed at stderr so that
 # whatever setup.py prints cannot be confused with the result.
@@ -105,10 +109,17 @@ def _fake_setup(*args, **kw):
             "tests_require": _lines(kw.get("tests_require")),
             "extras_require": extras,
             "python_requires": _optional_text(kw.get("python_requires")),
+            "stand_ins": list(_STAND_INS),
         }
     except Exception as e:
         _emit({"error": {"type": "InvalidArguments", "message": "%s: %s" % (type(e).__name__, e)}})
-    _emit({"ok": result})
+    # setup.py goes on after setup() returns: a second call with other arguments (hellp
+    # 0.0.0's setup.py is two scripts pasted together) makes the result ambiguous, since
+    # which call a frontend's build uses is not defined.
+    if _RESULT and _RESULT[0] != result:
+        _emit({"error": {"type": "InvalidArguments", "message": "setup() was called more than once with different arguments"}})
+    if not _RESULT:
+        _RESULT.append(result)
 
 
 _PATCHED = ("setuptools", "distutils.core", "setuptools._distutils.core", "numpy.distutils.core")
@@ -135,10 +146,58 @@ def _import(*args, **kwargs):
     return module
 
 
+# Files larger than this are linked to the read-only original instead of copied: data files
+# (trained models, test images) can exceed the sandbox's file-size limit and its tmpfs, and
+# a setup.py that only needs its metadata does not write to them.
+_LINK_ABOVE = 1 << 20
+
+
 def _copy_tree(src, dst):
+    # Python 2's shutil.copytree has no copy_function, so the walk is done here.
     import shutil
 
-    shutil.copytree(src, dst, symlinks=True)
+    for here, dirs, files in os.walk(src):
+        target_dir = os.path.join(dst, os.path.relpath(here, src))
+        os.makedirs(target_dir)
+        for name in dirs + files:
+            source = os.path.join(here, name)
+            target = os.path.join(target_dir, name)
+            if os.path.islink(source):
+                os.symlink(os.readlink(source), target)
+                if name in dirs:
+                    dirs.remove(name)
+            elif name in files:
+                if os.path.getsize(source) > _LINK_ABOVE:
+                    os.symlink(os.path.abspath(source), target)
+                else:
+                    shutil.copy2(source, target)
+
+
+# A file setup.py opens that the sdist does not ship is replaced by an empty one only when
+# its name says it is prose for long_description, which setup() does not need to compute
+# requirements: README, CHANGES, CHANGELOG, HISTORY, NEWS, AUTHORS, CONTRIBUTORS, with any
+# extension. Anything else (requirements.txt, a package's __init__.py) may hold
+# requirements or a version, so the run fails as before.
+_PROSE = ("readme", "changes", "changelog", "history", "news", "authors", "contributors")
+_MAX_STAND_INS = 4
+
+
+def _stand_in_for(error, root):
+    import errno
+
+    if not isinstance(error, (IOError, OSError)) or error.errno != errno.ENOENT:
+        return None
+    name = getattr(error, "filename", None)
+    if not isinstance(name, _text_types + (bytes,)):
+        return None
+    path = os.path.normpath(os.path.join(os.getcwd(), _text(name)))
+    if os.path.commonprefix([path, root + os.sep]) != root + os.sep:
+        return None
+    if os.path.basename(path).split(".")[0].lower() not in _PROSE:
+        return None
+    if os.path.lexists(path) or not os.path.isdir(os.path.dirname(path)):
+        return None
+    return path
 
 
 def main():
@@ -158,17 +217,35 @@ def main():
     builtins.__import__ = _import
     with open(path, "rb") as f:
         source = f.read()
-    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": builtins}
-    try:
-        code = compile(source, path, "exec")
-        exec(code, namespace)
-    except SystemExit as e:
-        _emit({"error": {"type": "SystemExit", "message": _text(e.code)}})
-    except BaseException as e:
-        import traceback
+    while True:
+        os.chdir(root)
+        namespace = {"__name__": "__main__", "__file__": path, "__builtins__": builtins}
+        try:
+            code = compile(source, path, "exec")
+            exec(code, namespace)
+        except SystemExit as e:
+            if _RESULT:
+                break
+            _emit({"error": {"type": "SystemExit", "message": _text(e.code)}})
+        except BaseException as e:
+            if _RESULT:
+                # What setup.py does after setup() (post-install steps, printing) does not
+                # change the arguments setup() received.
+                break
+            stand_in = _stand_in_for(e, root)
+            if stand_in is not None and len(_STAND_INS) < _MAX_STAND_INS:
+                # setup() was not reached (no result yet), so running setup.py again
+                # from the top sees the same state plus the empty file.
+                open(stand_in, "w").close()
+                _STAND_INS.append(os.path.relpath(stand_in, root))
+                continue
+            import traceback
 
-        traceback.print_exc()
-        _emit({"error": {"type": type(e).__name__, "message": _text(e)[:2000]}})
+            traceback.print_exc()
+            _emit({"error": {"type": type(e).__name__, "message": _text(e)[:2000]}})
+        break
+    if _RESULT:
+        _emit({"ok": _RESULT[0]})
     _emit({"error": {"type": "NoSetupCall", "message": "setup.py finished without calling setup()"}})
 
 

@@ -353,6 +353,7 @@ fn record_is_atomic() {
             tests_require: vec![],
             extras_require: Default::default(),
             python_requires: None,
+            stand_ins: vec![],
         }),
     }];
     let conn = crawl_db();

@@ -139,6 +139,11 @@ impl<'l> Collector<'l> {
         }
         let comps: Vec<&str> = path.split('/').collect();
         self.common_top = match (self.common_top.take(), comps.as_slice()) {
+            // macOS tar adds an AppleDouble `._name` file beside each member (`._pkg-1.0`
+            // next to `pkg-1.0/`). It is resource-fork metadata, never part of the project,
+            // and nixpkgs' unpackPhase (pkgs/stdenv/generic/setup.sh) picks the single top
+            // directory regardless of such files, so a Nix build finds the project there.
+            (top, [name]) if is_file && name.starts_with("._") => top,
             (_, [_]) if is_file => None,
             (Some(None), [first, ..]) => Some(Some(first.to_string())),
             (Some(Some(t)), [first, ..]) if t == *first => Some(Some(t)),

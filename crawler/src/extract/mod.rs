@@ -80,6 +80,11 @@ impl<T> Sourced<T> {
     }
 }
 
+/// How an sdist's `unknown_reason` starts when no build frontend can build the archive
+/// as the project it claims to be (crawler/SCHEMA.md, "Unbuildable sdists"). `crawler
+/// coverage` counts these apart from sdists whose requirements are merely unknown.
+pub const UNBUILDABLE: &str = "unbuildable";
+
 /// Dependency metadata of one distribution file. `None` always means "unknown", never "empty".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Extracted {

@@ -7,8 +7,8 @@
 use super::archive::Members;
 use super::core_metadata::{self, CoreMetadata};
 use super::setup_cfg::FileRead;
-use super::setup_py::{self, SetupPy};
-use super::{ExtractError, Extracted, Source, Sourced, pyproject, setup_cfg};
+use super::setup_py::{self, Overrides, SetupPy};
+use super::{ExtractError, Extracted, Source, Sourced, UNBUILDABLE, pyproject, setup_cfg};
 
 /// PEP 517's fallback build requirements for projects without `[build-system]`.
 const DEFAULT_BUILD_REQUIRES: &str = "setuptools>=40.8.0";
@@ -92,6 +92,17 @@ fn pick_egg_info<'m>(m: &'m Members, project: Option<&str>) -> Option<&'m str> {
     match (named.next(), named.next()) {
         (Some(d), None) => Some(d),
         _ => None,
+    }
+}
+
+/// Appends to the `decision` note (several fields may each record one).
+fn note(decision: &mut Option<String>, what: &str) {
+    match decision {
+        Some(d) => {
+            d.push_str("; ");
+            d.push_str(what);
+        }
+        None => *decision = Some(what.to_string()),
     }
 }
 
@@ -215,6 +226,29 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
         extras = Some(pkg.provides_extra.clone());
     }
 
+    // setup.py, read statically (parsed at most once, only when a field is still open or
+    // setup.cfg may be overridden by its keywords).
+    let need_setup_py = out.requires_dist.is_none()
+        || out.setup_requires.is_none()
+        || out.requires_python.is_none();
+    let setup: Option<(SetupPy, String)> = match setup_py_bytes {
+        Some(b) if need_setup_py => {
+            // Python source may declare another encoding; requirement strings are ASCII.
+            let source = String::from_utf8_lossy(b).into_owned();
+            let setup = setup_py::analyze(&source);
+            if let SetupPy::Unreadable(why) = &setup {
+                tracing::debug!("{top}setup.py is not static: {why}");
+            }
+            Some((setup, source))
+        }
+        _ => None,
+    };
+    let overrides = |key: &str| {
+        setup
+            .as_ref()
+            .map_or(Overrides::No, |(s, _)| s.overrides_cfg(key))
+    };
+
     // 3. setup.cfg: a file setuptools itself could not read is skipped, not fatal.
     let read = |rel: &str| directive_file(m, rel);
     let cfg = match setup_cfg_bytes
@@ -236,40 +270,35 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
         if out.requires_dist.is_none() {
             out.unknown_reason = cfg.unknown_reason();
         }
-        match &cfg.setup_requires {
-            setup_cfg::Field::Value(v) => {
+        match (&cfg.setup_requires, overrides("setup_requires")) {
+            (setup_cfg::Field::Value(_), Overrides::With(v)) => {
+                note(
+                    &mut out.decision,
+                    "setup_requires from setup.py: setup() passes it, so setuptools ignores \
+                     setup.cfg's",
+                );
+                set(&mut out.setup_requires, Some(v), Source::SetupPyStatic)
+            }
+            // Left open: setup.py decides, statically below or when run.
+            (setup_cfg::Field::Value(_), Overrides::Unknown) => {}
+            (setup_cfg::Field::Value(v), Overrides::No) => {
                 set(&mut out.setup_requires, Some(v.clone()), Source::SetupCfg)
             }
-            setup_cfg::Field::Absent if setup_py_bytes.is_none() && cfg.declares_project => {
+            (setup_cfg::Field::Absent, _) if setup_py_bytes.is_none() && cfg.declares_project => {
                 set(&mut out.setup_requires, Some(Vec::new()), Source::SetupCfg)
             }
             _ => {}
         }
-        set(
-            &mut out.requires_python,
-            cfg.python_requires.clone(),
-            Source::SetupCfg,
-        );
+        if overrides("python_requires") == Overrides::No {
+            set(
+                &mut out.requires_python,
+                cfg.python_requires.clone(),
+                Source::SetupCfg,
+            );
+        }
         out.name = out.name.take().or_else(|| cfg.name.clone());
         out.version = out.version.take().or_else(|| cfg.version.clone());
     }
-
-    // setup.py, read statically (parsed at most once, only when a field is still open).
-    let need_setup_py = out.requires_dist.is_none()
-        || out.setup_requires.is_none()
-        || out.requires_python.is_none();
-    let setup: Option<(SetupPy, String)> = match setup_py_bytes {
-        Some(b) if need_setup_py => {
-            // Python source may declare another encoding; requirement strings are ASCII.
-            let source = String::from_utf8_lossy(b).into_owned();
-            let setup = setup_py::analyze(&source);
-            if let SetupPy::Unreadable(why) = &setup {
-                tracing::debug!("{top}setup.py is not static: {why}");
-            }
-            Some((setup, source))
-        }
-        _ => None,
-    };
 
     // 4. egg-info requires.txt: what `setup.py egg_info` wrote on the machine that made the
     // sdist. It is what setuptools computes here too unless setup.py's requirements depend
@@ -350,6 +379,23 @@ pub(crate) fn extract(m: &Members) -> Result<Extracted, ExtractError> {
     }
     if out.requires_dist.is_none() && out.unknown_reason.is_none() {
         out.unknown_reason = Some("no static source states the requirements".into());
+    }
+    // Nothing tells a PEP 517 frontend how to build the project: without `[build-system]`
+    // it falls back to setuptools, which without setup.py, setup.cfg or `[project]` builds
+    // a wheel named after the directory, version 0.0.0, with no requirements (coastpy
+    // 0.1.1, a Poetry project whose pyproject.toml lacks `[build-system]`: pip builds
+    // `coastpy-0.0.0`, then refuses it for `coastpy==0.1.1`). A PKG-INFO in such an archive
+    // describes something no frontend builds from it.
+    let declares_project = pyproject.as_ref().is_some_and(|p| p.project.is_some())
+        || cfg.as_ref().is_some_and(|c| c.declares_project);
+    if setup_py_bytes.is_none() && !out.has_build_system && !declares_project {
+        out.requires_dist = None;
+        extras = None;
+        out.unknown_reason = Some(format!(
+            "{UNBUILDABLE}: no setup.py, no [build-system], no [project] or setup.cfg \
+             metadata; the PEP 517 fallback (setuptools) builds a version 0.0.0 without \
+             requirements"
+        ));
     }
 
     out.provides_extra = extras.unwrap_or_default();

@@ -90,7 +90,39 @@ fn req_name(req: &str) -> String {
         .collect()
 }
 
+/// What a `setup()` keyword does to the same option in setup.cfg. setuptools applies
+/// setup.cfg after the keyword arguments and only to options that are still empty
+/// (`ConfigHandler.__setitem__` in setuptools/config/setupcfg.py: "Already inhabited.
+/// Skipping."), so a keyword that setup() receives with a non-empty value wins.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Overrides {
+    /// Absent, or a literal empty value: setup.cfg's option applies.
+    No,
+    /// A non-empty literal: setup.cfg's option is ignored; this value applies.
+    With(Vec<String>),
+    /// Passed with a value only running setup.py can tell (it may be empty).
+    Unknown,
+}
+
 impl SetupPy {
+    /// How `key` in a readable `setup()` call relates to setup.cfg's option. An unreadable
+    /// setup.py says `No`: which keywords it passes is not known, and setup.cfg keeps the
+    /// precedence the static reading always gave it.
+    pub fn overrides_cfg(&self, key: &str) -> Overrides {
+        let SetupPy::Call { kwargs, .. } = self else {
+            return Overrides::No;
+        };
+        match kwargs.get(key) {
+            None => Overrides::No,
+            Some(None) => Overrides::Unknown,
+            Some(Some(lit)) => match string_list(lit) {
+                Some(list) if list.is_empty() => Overrides::No,
+                Some(list) => Overrides::With(list),
+                None => Overrides::Unknown,
+            },
+        }
+    }
+
     /// A requirement keyword: `Some(None)` when present but not static, `None` when absent.
     fn kwarg(&self, key: &str) -> Option<Option<&Lit>> {
         match self {
@@ -637,6 +669,23 @@ mod tests {
         assert!(matches!(analyze(&src), SetupPy::Call { .. }));
         let src = format!("x = a{}\nsetup()\n", ".b".repeat(MAX_SOURCE / 2 - 20));
         assert!(matches!(analyze(&src), SetupPy::Call { .. }));
+    }
+
+    #[test]
+    fn keywords_override_setup_cfg_options() {
+        let call = analyze(
+            "from setuptools import setup\nsetup(setup_requires=['setuptools >= 45.0.0'], \
+             install_requires=[], python_requires=compute())",
+        );
+        assert_eq!(
+            call.overrides_cfg("setup_requires"),
+            Overrides::With(vec!["setuptools >= 45.0.0".into()])
+        );
+        assert_eq!(call.overrides_cfg("install_requires"), Overrides::No);
+        assert_eq!(call.overrides_cfg("python_requires"), Overrides::Unknown);
+        assert_eq!(call.overrides_cfg("extras_require"), Overrides::No);
+        let unreadable = analyze("setup(");
+        assert_eq!(unreadable.overrides_cfg("setup_requires"), Overrides::No);
     }
 
     #[test]

@@ -8,14 +8,23 @@ use pinion_setuppy::{Run, RunErrorKind, SandboxConfig, run_setup_py};
 
 /// A `.tar.gz` sdist `name-1.0/` holding `setup.py` with `source`.
 pub fn sdist(name: &str, source: &str) -> (String, Vec<u8>) {
+    sdist_with(name, source, &[])
+}
+
+/// Like [`sdist`], plus `files` (paths relative to `name-1.0/`).
+pub fn sdist_with(name: &str, source: &str, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),
     ));
-    for (path, data) in [
+    let base = [
         (format!("{name}-1.0/setup.py"), source.as_bytes()),
         (format!("{name}-1.0/PKG-INFO"), b"".as_slice()),
-    ] {
+    ];
+    let extra = files
+        .iter()
+        .map(|(path, data)| (format!("{name}-1.0/{path}"), *data));
+    for (path, data) in base.into_iter().chain(extra) {
         let mut header = tar::Header::new_gnu();
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
