@@ -207,7 +207,7 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
         Selection::Projects(names)
     };
     let uploaded_since = match &args.uploaded_since {
-        Some(d) => Some(crawler::index::parse_timestamp(d).with_context(|| {
+        Some(d) => Some(crawler::simple::parse_timestamp(d).with_context(|| {
             format!("--uploaded-since {d:?}: expected YYYY-MM-DD or an RFC 3339 timestamp")
         })?),
         None => None,

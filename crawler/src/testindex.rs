@@ -481,7 +481,7 @@ fn root_page(inner: &Inner, json: bool) -> (Response, u64) {
         let body = serde_json::json!({"meta": {"api-version": "1.1"}, "projects": list});
         return sized(
             StatusCode::OK,
-            crate::index::JSON_CONTENT_TYPE,
+            crate::simple::JSON_CONTENT_TYPE,
             Bytes::from(body.to_string()),
         );
     }
@@ -550,7 +550,7 @@ fn render_page(inner: &Inner, config: &Config, name: &str, json: bool) -> (Respo
             .collect();
         let body = serde_json::json!({"meta": {"api-version": "1.1", "_last-serial": p.serial}, "name": p.display, "files": files});
         (
-            crate::index::JSON_CONTENT_TYPE.to_string(),
+            crate::simple::JSON_CONTENT_TYPE.to_string(),
             body.to_string(),
         )
     } else {
