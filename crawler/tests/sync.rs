@@ -150,11 +150,7 @@ async fn html_index_without_sidecars_uses_range_requests() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_ignoring_range_gets_each_wheel_downloaded_once() {
-    let config = Config {
-        sidecars: false,
-        range: false,
-        ..Config::default()
-    };
+    let config = Config::whole_files();
     let index = alpha_index(config).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
