@@ -171,8 +171,7 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Inspect { db, name, shards } => {
-            let database =
-                Database::open(&db).with_context(|| format!("opening `{}`", db.display()))?;
+            let database = open_db(&db)?;
             let shards = match &shards {
                 Some(dir) => pinion_db::ShardSet::load_dir(&database, dir)
                     .with_context(|| format!("reading hash shards in `{}`", dir.display()))?,
@@ -190,8 +189,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Verify { db, shards } => {
-            let database =
-                Database::open(&db).with_context(|| format!("opening `{}`", db.display()))?;
+            let database = open_db(&db)?;
             database
                 .verify()
                 .with_context(|| format!("verifying `{}`", db.display()))?;
@@ -241,6 +239,14 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Opens a database, naming it in the error unless the error already does (`DbError::Io`).
+fn open_db(path: &Path) -> Result<Database> {
+    Database::open(path).map_err(|e| match e {
+        pinion_db::DbError::Io { .. } => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context(format!("opening `{}`", path.display())),
+    })
 }
 
 fn print(text: &str) -> Result<()> {

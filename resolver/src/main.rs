@@ -58,7 +58,7 @@ struct Cli {
     /// macOS deployment target, MAJOR.MINOR (default 10.12 on x86_64, 11.0 on arm64).
     #[arg(long)]
     macos_target: Option<String>,
-    /// Lock format: `json` or `nix` (an attribute set with the same content; lock-format.md).
+    /// Lock format (`nix`: an attribute set with the same content as the JSON; lock-format.md).
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
     /// sha256 of the database file as published in its manifest.json: recorded in the lock

@@ -172,7 +172,13 @@ fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<us
         .output()
         .context("running the build child")?;
     if !out.status.success() {
-        bail!("build failed: {}", String::from_utf8_lossy(&out.stderr));
+        // The child reports in the same `error:` form; its report continues this one.
+        let report = String::from_utf8_lossy(&out.stderr);
+        bail!(
+            "building `{}` (in a child process): {}",
+            state.display(),
+            report.strip_prefix("error: ").unwrap_or(&report).trim_end()
+        );
     }
     let stdout = String::from_utf8(out.stdout)?;
     let mut it = stdout.split_whitespace();
