@@ -14,6 +14,7 @@ use rusqlite::Connection;
 /// The overall deadline of one request in these tests (retries included).
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
+#[allow(unused_imports)] // like `dead_code` above: not every test binary crawls
 pub use crawler::testindex::sync_options as options;
 
 pub fn http() -> Http {
