@@ -263,14 +263,7 @@ fn ensure_distinct(input: &std::path::Path, output: &std::path::Path) -> Result<
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_argument_has_help() {
-        let cmd = <super::Cli as clap::CommandFactory>::command();
-        assert_eq!(
-            pinion_pep::cli::undocumented_args(&cmd),
-            Vec::<String>::new()
-        );
-    }
+#[test]
+fn every_argument_has_help() {
+    cli::assert_documented(&<Cli as clap::CommandFactory>::command());
 }

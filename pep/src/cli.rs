@@ -195,6 +195,13 @@ pub fn undocumented_args(cmd: &clap::Command) -> Vec<String> {
     missing
 }
 
+/// Panics naming the arguments of `cmd` without help: the test every binary runs on its
+/// parser (`every_argument_has_help`).
+pub fn assert_documented(cmd: &clap::Command) {
+    let missing = undocumented_args(cmd);
+    assert!(missing.is_empty(), "arguments without help: {missing:?}");
+}
+
 fn collect_undocumented(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
     for arg in cmd.get_arguments() {
         let builtin = matches!(arg.get_id().as_str(), "help" | "version");
@@ -310,5 +317,11 @@ mod tests {
             .arg(clap::Arg::new("out").long("out"))
             .subcommand(clap::Command::new("sub").arg(clap::Arg::new("path")));
         assert_eq!(undocumented_args(&cmd), ["tool --out", "tool sub PATH"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "tool --out")]
+    fn assert_documented_names_what_is_missing() {
+        assert_documented(&clap::Command::new("tool").arg(clap::Arg::new("out").long("out")));
     }
 }

@@ -249,14 +249,7 @@ fn main() -> ExitCode {
     cli::finish(run(Cli::parse()))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_argument_has_help() {
-        let cmd = <super::Cli as clap::CommandFactory>::command();
-        assert_eq!(
-            pinion_pep::cli::undocumented_args(&cmd),
-            Vec::<String>::new()
-        );
-    }
+#[test]
+fn every_argument_has_help() {
+    cli::assert_documented(&<Cli as clap::CommandFactory>::command());
 }

@@ -65,14 +65,7 @@ fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_argument_has_help() {
-        let cmd = <super::Args as clap::CommandFactory>::command();
-        assert_eq!(
-            pinion_pep::cli::undocumented_args(&cmd),
-            Vec::<String>::new()
-        );
-    }
+#[test]
+fn every_argument_has_help() {
+    cli::assert_documented(&<Args as clap::CommandFactory>::command());
 }
