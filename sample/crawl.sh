@@ -25,8 +25,8 @@ rc=0
   --run-setup-py \
   --concurrency "${PINION_SAMPLE_CONCURRENCY:-16}" \
   --json-summary "$@" || rc=$?
-# 2 = some files failed and are recorded in file_errors; the sample is still usable.
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then exit "$rc"; fi
+# 3 = some files or pages failed and are recorded in the state; the sample is still usable.
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then exit "$rc"; fi
 # A compact, read-only-friendly copy for the repository.
 python3 - "$state" <<'PY'
 import sqlite3, sys

@@ -37,8 +37,9 @@ set +e
 "$bin/crawler" sync --state "$state/crawl.sqlite" --index "$index" "${select[@]}" --json-summary >"$out/crawl-summary.json"
 rc=$?
 set -e
-# Exit code 2 means "some files failed and were recorded"; the DB is still built from what succeeded.
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then echo "publish.sh: crawler failed ($rc)" >&2; exit "$rc"; fi
+# Exit status 3 means "some files or pages failed and were recorded" (README: exit status); the
+# DB is still built from what succeeded.
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then echo "publish.sh: crawler failed ($rc)" >&2; exit "$rc"; fi
 
 # 1b. setup.py sandbox over sdists whose requirements are still unknown or partial. It needs
 # bubblewrap and unprivileged user namespaces (GitHub's ubuntu-24.04 runners: only after

@@ -14,7 +14,7 @@ use pinion_setuppy::{Run, SandboxConfig};
 
 use crate::extract::{self, Extracted, Limits, zip_range};
 use crate::http::{Http, HttpError};
-use crate::index::CoreMetadata;
+use crate::simple::CoreMetadata;
 use crate::state::PendingFile;
 
 /// How metadata was obtained, as stored in `file_metadata.method`.

@@ -7,9 +7,9 @@ pub mod coverage;
 pub mod extract;
 pub mod fetch;
 pub mod http;
-pub mod index;
 pub mod merge;
 pub mod setup_py_cmd;
+pub mod simple;
 pub mod state;
 pub mod sync;
 #[cfg(feature = "test-index")]

@@ -11,12 +11,14 @@ use crawler::fetch::FetchOptions;
 use crawler::http::{Http, HttpConfig};
 use crawler::state::{OnLocked, State};
 use crawler::sync::{Selection, SyncOptions};
+use pinion_pep::cli::{self, Exit, UsageError};
 
 #[derive(Parser)]
 #[command(
     name = "crawler",
     version,
-    about = "Crawl a Python package index into a pinion crawl state"
+    about = "Crawl a Python package index into a pinion crawl state",
+    after_help = cli::exit_status_help(&Exit::ALL)
 )]
 struct Cli {
     #[command(subcommand)]
@@ -26,6 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Fetch project pages and the metadata of every file not yet in the state.
+    #[command(after_help = cli::exit_status_help(&Exit::ALL))]
     Sync(SyncArgs),
     /// Run the setup.py sandbox over sdists of a state whose requirements are still unknown
     /// or partial (resumable: files already tried are skipped).
@@ -137,36 +140,22 @@ struct SetupPyArgs {
     pythons: Vec<PathBuf>,
 }
 
-/// Exit code when the sync finished but some files or project pages failed.
-const EXIT_SOME_FAILED: u8 = 2;
-
 fn main() -> ExitCode {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-    match run() {
-        Ok(code) => code,
-        // `crawler sync ... | head`: the summary's reader left; the sync itself is done.
-        Err(e) if pinion_pep::output::is_broken_pipe(e.as_ref()) => {
-            ExitCode::from(pinion_pep::output::EXIT_BROKEN_PIPE)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::init_logging("info");
+    cli::finish(run())
 }
 
-fn run() -> anyhow::Result<ExitCode> {
+fn run() -> anyhow::Result<Exit> {
     match Cli::parse().command {
         Command::Sync(args) => sync(args),
         Command::SetupPy(args) => setup_py(args),
         Command::Coverage { state, json } => {
             if !state.exists() {
-                bail!("{} does not exist", state.display());
+                bail!(
+                    "`{}` does not exist\nhint: crawl first with `crawler sync --state {}`",
+                    state.display(),
+                    state.display()
+                );
             }
             let state = State::open(&state)?;
             let cov = crawler::coverage::compute(state.connection())
@@ -176,7 +165,7 @@ fn run() -> anyhow::Result<ExitCode> {
             } else {
                 print(&cov.render())?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
         Command::Merge { out, shards } => {
             let shards: Vec<&std::path::Path> = shards.iter().map(PathBuf::as_path).collect();
@@ -186,35 +175,41 @@ fn run() -> anyhow::Result<ExitCode> {
                 shards.len(),
                 out.display()
             ))?;
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
     }
 }
 
-fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
+fn sync(args: SyncArgs) -> anyhow::Result<Exit> {
     let selection = if args.all {
         Selection::All
     } else {
         let mut names = args.projects.clone();
         if let Some(path) = &args.projects_file {
             let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+                .with_context(|| format!("reading `{}`", path.display()))?;
             names.extend(project_names(&text));
         }
         if names.is_empty() {
-            bail!("nothing to crawl: give --project NAME, --projects-file FILE or --all");
+            return Err(UsageError(
+                "nothing to crawl\nhint: give `--project NAME`, `--projects-file FILE` or `--all`"
+                    .into(),
+            )
+            .into());
         }
         Selection::Projects(names)
     };
     let uploaded_since = match &args.uploaded_since {
-        Some(d) => Some(crawler::index::parse_timestamp(d).with_context(|| {
-            format!("--uploaded-since {d:?}: expected YYYY-MM-DD or an RFC 3339 timestamp")
+        Some(d) => Some(crawler::simple::parse_timestamp(d).ok_or_else(|| {
+            UsageError(format!(
+                "invalid `--uploaded-since` `{d}`: expected YYYY-MM-DD or an RFC 3339 timestamp\nhint: e.g. `2024-06-01` or `2024-06-01T00:00:00Z`"
+            ))
         })?),
         None => None,
     };
     let setup_py = if args.run_setup_py {
         let mut cfg = pinion_setuppy::SandboxConfig::detect()
-            .context("--run-setup-py needs the setup.py sandbox")?;
+            .context("`--run-setup-py` needs the setup.py sandbox")?;
         if !args.setup_py_pythons.is_empty() {
             cfg.pythons = args.setup_py_pythons.clone();
         }
@@ -225,11 +220,11 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
     let deadline = Duration::try_from_secs_f64(args.request_deadline)
         .ok()
         .filter(|d| !d.is_zero())
-        .with_context(|| {
-            format!(
-                "--request-deadline {}: expected a positive number of seconds",
+        .ok_or_else(|| {
+            UsageError(format!(
+                "invalid `--request-deadline` `{}`: expected a positive number of seconds",
                 args.request_deadline
-            )
+            ))
         })?;
     let on_locked = if args.wait {
         OnLocked::Wait
@@ -274,21 +269,17 @@ fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
         print(&summary.render())?;
     }
     let failed = summary.files_failed > 0 || !summary.projects_failed.is_empty();
-    Ok(if failed {
-        ExitCode::from(EXIT_SOME_FAILED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { Exit::Partial } else { Exit::Success })
 }
 
 fn print(text: &str) -> anyhow::Result<()> {
     pinion_pep::output::print(text).context("writing to stdout")
 }
 
-fn setup_py(args: SetupPyArgs) -> anyhow::Result<ExitCode> {
+fn setup_py(args: SetupPyArgs) -> anyhow::Result<Exit> {
     if !args.state.exists() {
         bail!(
-            "{} does not exist\nhint: crawl first with `crawler sync --state {}`",
+            "`{}` does not exist\nhint: crawl first with `crawler sync --state {}`",
             args.state.display(),
             args.state.display()
         );
@@ -312,7 +303,7 @@ fn setup_py(args: SetupPyArgs) -> anyhow::Result<ExitCode> {
         "setup-py: {} sdists tried, {} now known, {} still unknown, {} not run\n",
         summary.candidates, summary.now_known, summary.still_unknown, summary.not_run
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Project names from a list file: the leading name of each non-comment line, so plain
@@ -329,4 +320,9 @@ fn project_names(text: &str) -> Vec<String> {
         })
         .filter(|n| !n.is_empty())
         .collect()
+}
+
+#[test]
+fn every_argument_has_help() {
+    cli::assert_documented(&<Cli as clap::CommandFactory>::command());
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::extract::{Extracted, Sourced};
-use crate::index::IndexFile;
+use crate::simple::IndexFile;
 
 pub const SCHEMA_SQL: &str = include_str!("../schema.sql");
 pub const SCHEMA_VERSION: &str = "2";

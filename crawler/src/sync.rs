@@ -20,8 +20,8 @@ use url::Url;
 
 use crate::fetch::{FetchError, FetchOptions, Fetcher, Method};
 use crate::http::{Http, HttpError};
-use crate::index::{self, CoreMetadata, IndexError, IndexFile};
 use crate::merge::Shard;
+use crate::simple::{self, CoreMetadata, IndexError, IndexFile};
 use crate::state::{State, StateError};
 
 /// Index pages are small; anything bigger is not a simple-index page.
@@ -319,11 +319,11 @@ pub async fn sync(state: State, http: Http, opts: SyncOptions) -> Result<Summary
     Ok(summary)
 }
 
-async fn list_all(ctx: &Ctx) -> Result<Vec<index::RootEntry>, SyncError> {
+async fn list_all(ctx: &Ctx) -> Result<Vec<simple::RootEntry>, SyncError> {
     let url = ctx.index.as_str();
     let resp = ctx
         .http
-        .get(url, &[(ACCEPT, index::ACCEPT)], PAGE_CAP)
+        .get(url, &[(ACCEPT, simple::ACCEPT)], PAGE_CAP)
         .await?;
     if !resp.status.is_success() {
         return Err(SyncError::Root {
@@ -332,7 +332,7 @@ async fn list_all(ctx: &Ctx) -> Result<Vec<index::RootEntry>, SyncError> {
         });
     }
     let ct = resp.header("content-type").unwrap_or("").to_string();
-    Ok(index::parse_root_page(&resp.url, &ct, &resp.body)?)
+    Ok(simple::parse_root_page(&resp.url, &ct, &resp.body)?)
 }
 
 async fn sync_project(
@@ -357,7 +357,7 @@ async fn sync_project(
         })?;
     let resp = match ctx
         .http
-        .get(url.as_str(), &[(ACCEPT, index::ACCEPT)], PAGE_CAP)
+        .get(url.as_str(), &[(ACCEPT, simple::ACCEPT)], PAGE_CAP)
         .await
     {
         Ok(r) => r,
@@ -383,7 +383,7 @@ async fn sync_project(
     // Relative links resolve against the page's final URL, which redirects may have changed.
     // A page that is not a listing of this project is a failed fetch, never an empty project:
     // applying it would delete every recorded file.
-    let page = match index::parse_project_page(&resp.url, &name, &ct, &resp.body, header_serial) {
+    let page = match simple::parse_project_page(&resp.url, &name, &ct, &resp.body, header_serial) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!("{e}");

@@ -95,6 +95,18 @@ pub struct Config {
     pub html_only: bool,
 }
 
+impl Config {
+    /// Neither PEP 658 sidecars nor range requests: every file is downloaded whole (the
+    /// path on which file faults bite).
+    pub fn whole_files() -> Config {
+        Config {
+            sidecars: false,
+            range: false,
+            ..Config::default()
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -481,7 +493,7 @@ fn root_page(inner: &Inner, json: bool) -> (Response, u64) {
         let body = serde_json::json!({"meta": {"api-version": "1.1"}, "projects": list});
         return sized(
             StatusCode::OK,
-            crate::index::JSON_CONTENT_TYPE,
+            crate::simple::JSON_CONTENT_TYPE,
             Bytes::from(body.to_string()),
         );
     }
@@ -550,7 +562,7 @@ fn render_page(inner: &Inner, config: &Config, name: &str, json: bool) -> (Respo
             .collect();
         let body = serde_json::json!({"meta": {"api-version": "1.1", "_last-serial": p.serial}, "name": p.display, "files": files});
         (
-            crate::index::JSON_CONTENT_TYPE.to_string(),
+            crate::simple::JSON_CONTENT_TYPE.to_string(),
             body.to_string(),
         )
     } else {
@@ -811,6 +823,26 @@ pub fn sdist(root: &str, members: &[(&str, &[u8])]) -> Vec<u8> {
     b.into_inner()
         .and_then(|gz| gz.finish())
         .unwrap_or_default()
+}
+
+/// The options of a test crawl of `projects` from the index at `index_url`: the named
+/// projects only (no `--follow-deps`), 4 requests at once, no progress bar. The tests, the
+/// end-to-end pipeline and the fault and benchmark programs change fields with `..`.
+pub fn sync_options(index_url: &str, projects: &[&str]) -> crate::sync::SyncOptions {
+    crate::sync::SyncOptions {
+        index_url: index_url.to_string(),
+        selection: crate::sync::Selection::Projects(
+            projects.iter().map(|s| s.to_string()).collect(),
+        ),
+        follow_deps: false,
+        uploaded_since: None,
+        keep_releases: 0,
+        retry_failed: false,
+        concurrency: 4,
+        progress: false,
+        fetch: crate::fetch::FetchOptions::default(),
+        shard: None,
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ async fn crawler(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_crawler"))
             .args(args)
-            .env("RUST_LOG", "error")
+            .env("PINION_LOG", "error")
             .output()
             .unwrap()
     })
@@ -58,7 +58,8 @@ async fn exit_code_and_summaries() {
         &["--project", "ok", "--project", "bad", "--json-summary"],
     ))
     .await;
-    assert_eq!(out.status.code(), Some(2));
+    // 3, not clap's usage code 2: the sync ran and kept what succeeded.
+    assert_eq!(out.status.code(), Some(3));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["files_failed"], 1);
     assert_eq!(json["projects_unchanged"], 1);
@@ -70,8 +71,11 @@ async fn exit_code_and_summaries() {
         state.display().to_string(),
     ])
     .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to crawl"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: nothing to crawl\nhint: give `--project NAME`, `--projects-file FILE` or `--all`\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +149,7 @@ async fn sharded_crawls_merge_into_the_full_crawl() {
     let full = dir.path().join("full.sqlite");
     assert_eq!(
         crawler(args(&index, &full, &list)).await.status.code(),
-        Some(2)
+        Some(3)
     );
     let mut shards = vec![];
     for i in 0..3 {

@@ -20,13 +20,7 @@ fn plain_wheel(name: &str, version: &str) -> TestFile {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_429_with_retry_after_and_cut_connections() {
-    let index = TestIndex::start(Config {
-        sidecars: false,
-        range: false,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
+    let index = TestIndex::start(Config::whole_files()).await.unwrap();
     let mut slow = plain_wheel("slow", "1.0");
     slow.fault = Fault::TooManyRequests {
         times: 2,

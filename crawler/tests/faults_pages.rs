@@ -177,13 +177,7 @@ async fn dripping_and_hanging_pages_cost_one_deadline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_files_end_as_recorded_errors_within_the_deadline() {
-    let index = TestIndex::start(Config {
-        sidecars: false,
-        range: false,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
+    let index = TestIndex::start(Config::whole_files()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
     let faults = [

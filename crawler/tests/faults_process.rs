@@ -17,7 +17,7 @@ fn spawn(index: &TestIndex, state: &Path, extra: &[&str]) -> Child {
         .arg(state)
         .args(["--index", &index.index_url()])
         .args(extra)
-        .env("RUST_LOG", "error")
+        .env("PINION_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -174,7 +174,7 @@ async fn closed_or_full_stdout_ends_cleanly() {
         cmd.args(["sync", "--project", "p", "--state"])
             .arg(&state)
             .args(["--index", &index.index_url()])
-            .env("RUST_LOG", "error")
+            .env("PINION_LOG", "error")
             .stderr(Stdio::piped());
         if full {
             cmd.stdout(std::fs::File::create("/dev/full").unwrap());

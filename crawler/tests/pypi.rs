@@ -21,7 +21,7 @@ async fn crawls_known_projects_from_pypi() {
         "https://pypi.org/simple/",
         &["requests", "flask", "setuptools"],
     );
-    opts.uploaded_since = crawler::index::parse_timestamp("2024-06-01");
+    opts.uploaded_since = crawler::simple::parse_timestamp("2024-06-01");
     let s = sync(&path, opts).await;
     assert_eq!(s.files_failed, 0, "{s:?}");
     assert!(s.metadata_pep658 > 0, "pypi.org serves PEP 658 sidecars");

@@ -60,14 +60,7 @@ async fn sidecar_range_and_download_agree_on_real_wheels() {
             },
             "range",
         ),
-        (
-            Config {
-                sidecars: false,
-                range: false,
-                ..Config::default()
-            },
-            "download",
-        ),
+        (Config::whole_files(), "download"),
     ] {
         let index = real_index(config).await;
         let dir = tempfile::tempdir().unwrap();

@@ -14,7 +14,7 @@ async fn crawler(args: &[&str]) -> Output {
     tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_crawler"))
             .args(args)
-            .env("RUST_LOG", "error")
+            .env("PINION_LOG", "error")
             .output()
             .unwrap()
     })

@@ -150,11 +150,7 @@ async fn html_index_without_sidecars_uses_range_requests() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_ignoring_range_gets_each_wheel_downloaded_once() {
-    let config = Config {
-        sidecars: false,
-        range: false,
-        ..Config::default()
-    };
+    let config = Config::whole_files();
     let index = alpha_index(config).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
@@ -350,7 +346,7 @@ async fn uploaded_since_skips_old_files_and_all_lists_the_root() {
     let path = dir.path().join("s.sqlite");
     let mut opts = options(&index.index_url(), &[]);
     opts.selection = crawler::sync::Selection::All;
-    opts.uploaded_since = crawler::index::parse_timestamp("2023-01-01");
+    opts.uploaded_since = crawler::simple::parse_timestamp("2023-01-01");
     let s = sync(&path, opts.clone()).await;
     assert_eq!(
         (s.projects_checked, s.files_added, s.files_skipped_old),
@@ -370,7 +366,7 @@ async fn uploaded_since_skips_old_files_and_all_lists_the_root() {
     );
     // --keep-releases keeps the newest release of a project with no recent uploads.
     let mut keep = options(&index.index_url(), &["p"]);
-    keep.uploaded_since = crawler::index::parse_timestamp("2025-01-01");
+    keep.uploaded_since = crawler::simple::parse_timestamp("2025-01-01");
     keep.keep_releases = 1;
     let kept = dir.path().join("k.sqlite");
     let s = sync(&kept, keep.clone()).await;

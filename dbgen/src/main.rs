@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use pinion_db::Database;
+use pinion_pep::cli::{self, Exit, UsageError};
 
 #[derive(Parser)]
 #[command(
     name = "dbgen",
     version,
-    about = "Build, inspect and verify pinion databases"
+    about = "Build, inspect and verify pinion databases",
+    after_help = cli::exit_status_help(&cli::COMMON)
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,10 +25,10 @@ enum Command {
     /// Crawl state (SQLite) → deterministic pinion-db.tar.gz (manifest.json + pinion.db).
     /// Outputs are written whole or not at all (a temporary file renamed into place).
     Build {
-        /// The crawl state to read (never written).
+        /// The crawl state to read (SQLite, written by `crawler sync`; never modified).
         #[arg(long)]
         state: PathBuf,
-        /// The tarball to write.
+        /// The tarball to write (manifest.json + pinion.db).
         #[arg(long)]
         out: PathBuf,
         /// RFC 3339 UTC or unix seconds; defaults to the state's last_sync_finished_at.
@@ -45,7 +47,9 @@ enum Command {
     },
     /// Summary statistics, or one project's releases, files and requirements.
     Inspect {
+        /// The database: a raw pinion.db or the published .tar.gz.
         db: PathBuf,
+        /// A project to show (any spelling of its name); without it, summary statistics.
         name: Option<String>,
         /// Directory of the database's hash shards (for one project's sha256 and URLs).
         #[arg(long)]
@@ -53,6 +57,7 @@ enum Command {
     },
     /// Check every checksum and invariant, and with --shards every hash shard.
     Verify {
+        /// The database: a raw pinion.db or the published .tar.gz.
         db: PathBuf,
         /// Directory of the database's hash shards.
         #[arg(long)]
@@ -60,45 +65,35 @@ enum Command {
     },
     /// Write a synthetic crawl state with PyPI's shape (for benchmarks).
     Synth {
+        /// Number of projects to generate.
         #[arg(long)]
         projects: usize,
+        /// Seed of the generator: the same seed and count give the same state.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The crawl state to create (must not exist).
         #[arg(long)]
         out: PathBuf,
     },
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        // `dbgen inspect DB | head -1`: the reader has what it wanted.
-        Err(e) if pinion_pep::output::is_broken_pipe(e.as_ref()) => {
-            ExitCode::from(pinion_pep::output::EXIT_BROKEN_PIPE)
-        }
-        Err(e) => {
-            eprintln!("dbgen: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::init_logging("warn");
+    cli::finish(run(Cli::parse()).map(|()| Exit::Success))
 }
 
 /// Writes the shard files into `dir` and removes shard files of another shard count left
 /// there by an earlier build, so the directory holds exactly this database's shards.
 fn write_shards(dir: &Path, shards: &[Vec<u8>]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     let names: std::collections::HashSet<String> = (0..shards.len() as u32)
         .map(pinion_db::layout::shard_file_name)
         .collect();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading `{}`", dir.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if name.starts_with("shard-") && name.ends_with(".bin") && !names.contains(&name) {
             std::fs::remove_file(dir.join(&name))
-                .with_context(|| format!("removing the stale shard {name}"))?;
+                .with_context(|| format!("removing the stale shard `{name}`"))?;
         }
     }
     for (i, bytes) in (0u32..).zip(shards) {
@@ -119,8 +114,10 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let created_at = created_at
                 .map(|s| {
-                    pinion_db::time::parse_time(&s).with_context(|| {
-                        format!("--created-at {s:?} is not RFC 3339 UTC or unix seconds")
+                    pinion_db::time::parse_time(&s).ok_or_else(|| {
+                        UsageError(format!(
+                            "invalid `--created-at` `{s}`: not RFC 3339 UTC or unix seconds\nhint: e.g. `2024-02-29T00:00:00Z` or `1709164800`"
+                        ))
                     })
                 })
                 .transpose()?;
@@ -132,7 +129,7 @@ fn run(cli: Cli) -> Result<()> {
                 ensure_distinct(&out, raw)?;
             }
             let built = dbgen::build(&state, created_at, shards)
-                .with_context(|| format!("building from {}", state.display()))?;
+                .with_context(|| format!("building from `{}`", state.display()))?;
             // Replaced whole (temporary file renamed): a resolver that has the old raw
             // database memory-mapped keeps reading the old file instead of dying of SIGBUS.
             // The raw DB first: if it cannot be written, no new shards or tarball are left
@@ -174,31 +171,32 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Inspect { db, name, shards } => {
-            let database =
-                Database::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let database = open_db(&db)?;
             let shards = match &shards {
                 Some(dir) => pinion_db::ShardSet::load_dir(&database, dir)
-                    .with_context(|| format!("reading hash shards in {}", dir.display()))?,
+                    .with_context(|| format!("reading hash shards in `{}`", dir.display()))?,
                 None => pinion_db::ShardSet::new(),
             };
             match name {
                 None => print(&dbgen::inspect::summary(&database))?,
                 Some(n) => match dbgen::inspect::project(&database, &shards, &n) {
                     Some(text) => print(&text)?,
-                    None => bail!("{n} is not in {}", db.display()),
+                    None => bail!(
+                        "`{n}` is not in `{}`\nhint: names are matched after PEP 503 normalization; `dbgen inspect DB` without a name prints the summary",
+                        db.display()
+                    ),
                 },
             }
         }
         Command::Verify { db, shards } => {
-            let database =
-                Database::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let database = open_db(&db)?;
             database
                 .verify()
-                .with_context(|| format!("verifying {}", db.display()))?;
+                .with_context(|| format!("verifying `{}`", db.display()))?;
             if let Some(dir) = &shards {
                 database
                     .verify_shards(dir)
-                    .with_context(|| format!("verifying the hash shards in {}", dir.display()))?;
+                    .with_context(|| format!("verifying the hash shards in `{}`", dir.display()))?;
             }
             let c = database.info().counts;
             print(&format!(
@@ -223,21 +221,32 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let universe = dbgen::synth::universe(projects, seed);
             if out.exists() {
-                bail!("{} exists; synth writes a fresh state", out.display());
+                bail!(
+                    "`{}` exists; synth writes a fresh state\nhint: remove it or pass another `--out`",
+                    out.display()
+                );
             }
             // Written under a temporary name and moved into place when complete.
             let tmp = pinion_pep::output::temp_beside(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
+                .with_context(|| format!("creating `{}`", out.display()))?;
             let mut conn = rusqlite::Connection::open(tmp.path())
-                .with_context(|| format!("creating {}", out.display()))?;
+                .with_context(|| format!("creating `{}`", out.display()))?;
             dbgen::state::save(&universe, dbgen::synth::FINISHED_AT, &mut conn)
                 .context("writing the synthetic state")?;
             drop(conn);
             tmp.persist_noclobber(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
+                .with_context(|| format!("creating `{}`", out.display()))?;
         }
     }
     Ok(())
+}
+
+/// Opens a database, naming it in the error unless the error already does (`DbError::Io`).
+fn open_db(path: &Path) -> Result<Database> {
+    Database::open(path).map_err(|e| match e {
+        pinion_db::DbError::Io { .. } => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context(format!("opening `{}`", path.display())),
+    })
 }
 
 fn print(text: &str) -> Result<()> {
@@ -249,7 +258,12 @@ fn print(text: &str) -> Result<()> {
 fn ensure_distinct(input: &std::path::Path, output: &std::path::Path) -> Result<()> {
     pinion_pep::output::ensure_distinct(input, output).map_err(|e| {
         anyhow::anyhow!(
-            "{e}: refusing to overwrite an input\nhint: give --out and --raw-out paths of their own"
+            "{e}: refusing to overwrite an input\nhint: give `--out` and `--raw-out` paths of their own"
         )
     })
+}
+
+#[test]
+fn every_argument_has_help() {
+    cli::assert_documented(&<Cli as clap::CommandFactory>::command());
 }

@@ -3,8 +3,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
+
+use common::{build_args, fixture_state};
 
 fn dbgen(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_dbgen"))
@@ -18,13 +19,6 @@ fn dbgen(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn fixture_state(dir: &Path) -> String {
-    let path = dir.join("state.sqlite");
-    let mut conn = rusqlite::Connection::open(&path).unwrap();
-    dbgen::state::save(&common::fixture(), 1_795_132_800, &mut conn).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
 #[test]
 fn inspect_snapshots() {
     let dir = tempfile::tempdir().unwrap();
@@ -33,15 +27,7 @@ fn inspect_snapshots() {
     let out = out.to_str().unwrap();
     let shards = dir.path().join("shards");
     let shards = shards.to_str().unwrap();
-    let (ok, _, err) = dbgen(&[
-        "build",
-        "--state",
-        &state,
-        "--out",
-        out,
-        "--shards-out",
-        shards,
-    ]);
+    let (ok, _, err) = dbgen(&build_args(&state, out, shards, &[]));
     assert!(ok, "{err}");
     assert!(err.contains("5 files kept of 7"), "{err}");
     let (ok, summary, err) = dbgen(&["inspect", out]);
@@ -56,7 +42,7 @@ fn inspect_snapshots() {
     assert!(bare.contains("(in hash shard shard-0000.bin)"), "{bare}");
     let (ok, _, err) = dbgen(&["inspect", out, "missing-project"]);
     assert!(!ok);
-    assert!(err.contains("missing-project is not in"), "{err}");
+    assert!(err.contains("`missing-project` is not in"), "{err}");
 }
 
 #[test]
@@ -68,33 +54,26 @@ fn build_verify_and_created_at() {
     let raw = dir.path().join("pinion.db");
     let shards = dir.path().join("shards");
     let shards = shards.to_str().unwrap();
-    let (ok, _, err) = dbgen(&[
-        "build",
-        "--state",
+    let (ok, _, err) = dbgen(&build_args(
         &state,
-        "--out",
         a.to_str().unwrap(),
-        "--created-at",
-        "2026-11-20T00:00:00Z",
-        "--raw-out",
-        raw.to_str().unwrap(),
-        "--shards-out",
         shards,
-        "--shards",
-        "2",
-    ]);
+        &[
+            "--created-at",
+            "2026-11-20T00:00:00Z",
+            "--raw-out",
+            raw.to_str().unwrap(),
+            "--shards",
+            "2",
+        ],
+    ));
     assert!(ok, "{err}");
-    let (ok, _, err) = dbgen(&[
-        "build",
-        "--state",
+    let (ok, _, err) = dbgen(&build_args(
         &state,
-        "--out",
         b.to_str().unwrap(),
-        "--shards-out",
         dir.path().join("b-shards").to_str().unwrap(),
-        "--shards",
-        "2",
-    ]);
+        &["--shards", "2"],
+    ));
     assert!(ok, "{err}");
     assert_eq!(
         std::fs::read(&a).unwrap(),
@@ -117,33 +96,18 @@ fn build_verify_and_created_at() {
         !ok && err.contains("hash shard shard-0001.bin has sha256"),
         "{err}"
     );
-    let (ok, _, err) = dbgen(&[
-        "build",
-        "--state",
-        &state,
-        "--out",
-        "x",
-        "--shards-out",
-        shards,
-        "--shards",
-        "3",
-    ]);
+    let (ok, _, err) = dbgen(&build_args(&state, "x", shards, &["--shards", "3"]));
     assert!(
         !ok && err.contains("shard count 3 is not a power of two"),
         "{err}"
     );
-    let (ok, _, err) = dbgen(&[
-        "build",
-        "--state",
+    let (ok, _, err) = dbgen(&build_args(
         &state,
-        "--out",
         a.to_str().unwrap(),
-        "--shards-out",
         shards,
-        "--created-at",
-        "last tuesday",
-    ]);
-    assert!(!ok && err.contains("is not RFC 3339"), "{err}");
+        &["--created-at", "last tuesday"],
+    ));
+    assert!(!ok && err.contains("not RFC 3339"), "{err}");
     let mut bytes = std::fs::read(&raw).unwrap();
     // The last section (metadata notes) is empty for this state and alignment pads < 8
     // bytes, so 8 bytes from the end lies inside the requirement sets.
@@ -169,15 +133,12 @@ fn synth_then_build() {
     ]);
     assert!(ok, "{err}");
     let out = dir.path().join("db.tar.gz");
-    let (ok, _, err) = dbgen(&[
-        "build",
-        "--state",
+    let (ok, _, err) = dbgen(&build_args(
         state.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-        "--shards-out",
         dir.path().join("shards").to_str().unwrap(),
-    ]);
+        &[],
+    ));
     assert!(ok, "{err}");
     let db = pinion_db::Database::open(&out).unwrap();
     db.verify().unwrap();

@@ -8,18 +8,13 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use common::{build_args, fixture_state};
+
 fn dbgen(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dbgen"))
         .args(args)
         .output()
         .unwrap()
-}
-
-fn fixture_state(dir: &Path) -> String {
-    let path = dir.join("state.sqlite");
-    let mut conn = rusqlite::Connection::open(&path).unwrap();
-    dbgen::state::save(&common::fixture(), 1_795_132_800, &mut conn).unwrap();
-    path.to_str().unwrap().to_string()
 }
 
 fn stderr(o: &Output) -> String {
@@ -82,33 +77,23 @@ fn a_failing_raw_out_leaves_no_new_tarball() {
     let out = dir.path().join("db.tar.gz");
     let raw = dir.path().join("missing-dir").join("pinion.db");
     let shards = dir.path().join("shards");
-    let o = dbgen(&[
-        "build",
-        "--state",
+    let o = dbgen(&build_args(
         &state,
-        "--shards-out",
-        shards.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-        "--raw-out",
-        raw.to_str().unwrap(),
-    ]);
+        shards.to_str().unwrap(),
+        &["--raw-out", raw.to_str().unwrap()],
+    ));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("missing-dir"), "{}", stderr(&o));
     assert!(!out.exists(), "a tarball was left behind");
     // An existing tarball stays as it was.
     std::fs::write(&out, b"previous").unwrap();
-    let o = dbgen(&[
-        "build",
-        "--state",
+    let o = dbgen(&build_args(
         &state,
-        "--shards-out",
-        shards.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-        "--raw-out",
-        raw.to_str().unwrap(),
-    ]);
+        shards.to_str().unwrap(),
+        &["--raw-out", raw.to_str().unwrap()],
+    ));
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read(&out).unwrap(), b"previous");
     assert_eq!(listing(dir.path()), ["db.tar.gz", "state.sqlite"]);
@@ -122,19 +107,17 @@ fn outputs_are_replaced_whole_never_rewritten_in_place() {
     let out = dir.path().join("db.tar.gz");
     let shards = dir.path().join("shards");
     let build = |created_at: &str| {
-        let o = dbgen(&[
-            "build",
-            "--state",
+        let o = dbgen(&build_args(
             &state,
-            "--shards-out",
-            shards.to_str().unwrap(),
-            "--out",
             out.to_str().unwrap(),
-            "--raw-out",
-            raw.to_str().unwrap(),
-            "--created-at",
-            created_at,
-        ]);
+            shards.to_str().unwrap(),
+            &[
+                "--raw-out",
+                raw.to_str().unwrap(),
+                "--created-at",
+                created_at,
+            ],
+        ));
         assert!(o.status.success(), "{}", stderr(&o));
     };
     build("1700000000");
@@ -157,15 +140,12 @@ fn built_db(dir: &Path) -> String {
     let state = fixture_state(dir);
     let out = dir.join("db.tar.gz");
     let shards = dir.join("shards");
-    let o = dbgen(&[
-        "build",
-        "--state",
+    let o = dbgen(&build_args(
         &state,
-        "--shards-out",
-        shards.to_str().unwrap(),
-        "--out",
         out.to_str().unwrap(),
-    ]);
+        shards.to_str().unwrap(),
+        &[],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     out.to_str().unwrap().to_string()
 }

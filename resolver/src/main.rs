@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 
 use pinion_db::{Database, DbError, ShardSet, layout};
+use pinion_pep::cli::{self, Exit, UsageError};
 use pinion_pep::output;
 use resolver::providers::{Nixpkgs, Providers, read_config};
 use resolver::requirements::RequirementSet;
@@ -25,7 +26,7 @@ enum Format {
 
 /// Resolve Python requirements offline against a pinion database.
 #[derive(Parser)]
-#[command(version)]
+#[command(version, after_help = cli::exit_status_help(&cli::COMMON))]
 struct Cli {
     /// The database: a raw pinion.db or the published .tar.gz.
     #[arg(long)]
@@ -57,6 +58,7 @@ struct Cli {
     /// macOS deployment target, MAJOR.MINOR (default 10.12 on x86_64, 11.0 on arm64).
     #[arg(long)]
     macos_target: Option<String>,
+    /// Lock format (`nix`: an attribute set with the same content as the JSON; lock-format.md).
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
     /// sha256 of the database file as published in its manifest.json: recorded in the lock
@@ -139,9 +141,12 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     let exclude_newer = match &cli.exclude_newer {
         Some(d) => match pinion_db::time::parse_date(d) {
             Some(t) => Some(t),
-            None => bail!(
-                "invalid --exclude-newer `{d}`: not a valid UTC date\nhint: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, e.g. `2024-02-29`"
-            ),
+            None => {
+                return Err(UsageError(format!(
+                    "invalid `--exclude-newer` `{d}`: not a valid UTC date\nhint: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, e.g. `2024-02-29`"
+                ))
+                .into());
+            }
         },
         None => None,
     };
@@ -177,18 +182,23 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     if !absent.is_empty() {
         let Some(path) = &cli.need_shards else {
             bail!(
-                "`--hash` options need the hash shards {}, which --shards does not hold\nhint: pass --shards DIR with the shards published beside the database",
+                "`--hash` options need the hash shards {}, which `--shards` does not hold\nhint: pass `--shards DIR` with the shards published beside the database",
                 shard_names(&absent)
             );
         };
         output::write_atomic(path, need_json(&db, &need, None).as_bytes())?;
-        return Ok(Exit::Done);
+        return Ok(Exit::Success);
     }
     let index = match cli.db_sha256 {
         Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
             DbSource::new(&db).with_sha256(sha.to_ascii_lowercase())
         }
-        Some(sha) => bail!("--db-sha256 {sha:?}: expected 64 hex digits"),
+        Some(sha) => {
+            return Err(UsageError(format!(
+                "invalid `--db-sha256` `{sha}`: expected 64 hex digits\nhint: pass the `sha256` of `pinion.db` from the database's manifest.json"
+            ))
+            .into());
+        }
         None => DbSource::new(&db),
     }
     .with_shards(shards);
@@ -217,11 +227,11 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             .map(|p| p.keys().map(String::as_str).collect());
         output::write_atomic(path, need_json(&db, &need, names).as_bytes())?;
         if !absent.is_empty() {
-            return Ok(Exit::Done);
+            return Ok(Exit::Success);
         }
     } else if !absent.is_empty() {
         bail!(
-            "the picked files' sha256 and URLs are in the hash shards {}, which --shards does not hold\nhint: pass --shards DIR with the shards published beside the database",
+            "the picked files' sha256 and URLs are in the hash shards {}, which `--shards` does not hold\nhint: pass `--shards DIR` with the shards published beside the database",
             shard_names(&absent)
         );
     }
@@ -231,17 +241,10 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     };
     match &cli.output {
         Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => {
-            if let Err(e) = output::print(&text) {
-                if output::is_broken_pipe(&e) {
-                    // The reader went away (`| head`): nothing to report.
-                    return Ok(Exit::BrokenPipe);
-                }
-                return Err(anyhow::Error::new(e).context("writing the lock to stdout"));
-            }
-        }
+        // A reader that went away (`| head`) ends quietly: `cli::finish` sees the broken pipe.
+        None => output::print(&text).context("writing the lock to stdout")?,
     }
-    Ok(Exit::Done)
+    Ok(Exit::Success)
 }
 
 /// A warning on stderr; a closed stderr must not turn a resolution into a panic.
@@ -249,25 +252,12 @@ fn warn(message: &str) {
     let _ = writeln!(std::io::stderr(), "warning: {message}");
 }
 
-enum Exit {
-    Done,
-    BrokenPipe,
+fn main() -> ExitCode {
+    cli::init_logging("warn");
+    cli::finish(run(Cli::parse()))
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PINION_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
-    match run(Cli::parse()) {
-        Ok(Exit::Done) => ExitCode::SUCCESS,
-        Ok(Exit::BrokenPipe) => ExitCode::from(output::EXIT_BROKEN_PIPE),
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+#[test]
+fn every_argument_has_help() {
+    cli::assert_documented(&<Cli as clap::CommandFactory>::command());
 }

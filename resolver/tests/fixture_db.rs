@@ -440,7 +440,7 @@ fn db_sha256_flag() {
     let (ok, _, err) = run(&fx, "six\n", &["--db-sha256", "xyz"]);
     assert!(!ok);
     assert!(
-        err.contains("--db-sha256 \"xyz\": expected 64 hex digits"),
+        err.contains("invalid `--db-sha256` `xyz`: expected 64 hex digits"),
         "{err}"
     );
 }
@@ -502,7 +502,7 @@ fn hash_shards_two_steps() {
         err.starts_with("error: the picked files' sha256 and URLs are in the hash shards `shard-"),
         "{err}"
     );
-    assert!(err.contains("hint: pass --shards DIR"), "{err}");
+    assert!(err.contains("hint: pass `--shards DIR`"), "{err}");
 
     // A shard of another database is refused by its sha256.
     let other = fx.dir.join("other");

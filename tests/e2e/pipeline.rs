@@ -4,11 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crawler::fetch::FetchOptions;
 use crawler::http::{Http, HttpConfig};
 use crawler::state::State;
-use crawler::sync::{Selection, SyncOptions};
-use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, sdist, wheel};
+use crawler::sync::SyncOptions;
+use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, sdist, sync_options, wheel};
 use pinion_db::{Database, ShardSet};
 use resolver::providers::{Nixpkgs, Providers};
 use resolver::requirements::RequirementSet;
@@ -39,16 +38,8 @@ fn wheel_file(
 
 async fn crawl(index: &TestIndex, state: &Path) {
     let opts = SyncOptions {
-        index_url: index.index_url(),
-        selection: Selection::Projects(vec!["App".into()]),
         follow_deps: true,
-        uploaded_since: None,
-        keep_releases: 0,
-        retry_failed: false,
-        concurrency: 4,
-        progress: false,
-        fetch: FetchOptions::default(),
-        shard: None,
+        ..sync_options(&index.index_url(), &["App"])
     };
     let http = Http::new(HttpConfig {
         timeout: Duration::from_secs(20),

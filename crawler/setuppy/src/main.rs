@@ -2,14 +2,17 @@
 //! object per sdist (runs and merged requirements) on stdout.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use pinion_pep::cli::{self, Exit};
 use pinion_setuppy::{SandboxConfig, merge_runs, run_many};
 
 #[derive(Parser)]
 #[command(
-    about = "Run setup.py of sdists in a bubblewrap sandbox and print the recorded requirements"
+    about = "Run setup.py of sdists in a bubblewrap sandbox and print the recorded requirements",
+    after_help = cli::exit_status_help(&cli::COMMON)
 )]
 struct Args {
     /// Interpreter to run setup.py with (repeatable); default: see PINION_SETUPPY_PYTHONS.
@@ -26,11 +29,12 @@ struct Args {
     sdists: Vec<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
+fn main() -> ExitCode {
+    cli::init_logging("warn");
+    cli::finish(run().map(|()| Exit::Success))
+}
+
+fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut cfg = SandboxConfig::detect()?;
     if !args.python.is_empty() {
@@ -41,7 +45,7 @@ fn main() -> anyhow::Result<()> {
     }
     let mut jobs = Vec::new();
     for path in &args.sdists {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -56,7 +60,12 @@ fn main() -> anyhow::Result<()> {
             }
             Err(e) => serde_json::json!({ "sdist": name, "error": e.to_string() }),
         };
-        println!("{value}");
+        pinion_pep::output::print(&format!("{value}\n")).context("writing to stdout")?;
     }
     Ok(())
+}
+
+#[test]
+fn every_argument_has_help() {
+    cli::assert_documented(&<Args as clap::CommandFactory>::command());
 }

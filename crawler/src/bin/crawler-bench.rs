@@ -2,18 +2,22 @@
 //! without PEP 658 sidecars. Prints files/s, requests/file, bytes/file vs METADATA size and
 //! peak RSS (of this process, which also runs the index server).
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use crawler::fetch::FetchOptions;
 use crawler::http::{Http, HttpConfig};
 use crawler::state::State;
-use crawler::sync::{Selection, SyncOptions};
-use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, wheel};
+use crawler::sync::SyncOptions;
+use crawler::testindex::{Config, TestFile, TestIndex, metadata_text, sync_options, wheel};
+use pinion_pep::cli::{self, Exit};
 
 #[derive(Parser)]
-#[command(about = "Benchmark the crawler against a loopback index")]
+#[command(
+    about = "Benchmark the crawler against a loopback index",
+    after_help = cli::exit_status_help(&cli::COMMON)
+)]
 struct Args {
     /// Wheel files in the index.
     #[arg(long, default_value_t = 20_000)]
@@ -21,6 +25,7 @@ struct Args {
     /// Files per project.
     #[arg(long, default_value_t = 20)]
     per_project: usize,
+    /// Concurrent HTTP requests of the crawler.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
     /// Size of the (incompressible) module inside each wheel.
@@ -28,13 +33,18 @@ struct Args {
     pad: usize,
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(run(args))
+fn main() -> ExitCode {
+    cli::init_logging("warn");
+    cli::finish(run().map(|()| Exit::Success))
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+fn run() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(bench(args))
+}
+
+async fn bench(args: Args) -> anyhow::Result<()> {
     let index = TestIndex::start(Config::default()).await?;
     let per = args.per_project.max(1);
     let mut metadata_bytes = 0u64;
@@ -81,17 +91,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             timeout: Duration::from_secs(60),
             ..HttpConfig::default()
         })?;
+        let names: Vec<&str> = projects.iter().map(String::as_str).collect();
         let opts = SyncOptions {
-            index_url: index.index_url(),
-            selection: Selection::Projects(projects.clone()),
-            follow_deps: false,
-            uploaded_since: None,
-            keep_releases: 0,
-            retry_failed: false,
             concurrency: args.concurrency,
-            progress: false,
-            fetch: FetchOptions::default(),
-            shard: None,
+            ..sync_options(&index.index_url(), &names)
         };
         let started = Instant::now();
         let summary = crawler::sync::sync(state, http, opts)

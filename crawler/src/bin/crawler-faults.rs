@@ -8,20 +8,23 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
-use crawler::fetch::FetchOptions;
 use crawler::http::{Http, HttpConfig};
 use crawler::state::State;
 use crawler::sync::{Selection, Summary, SyncOptions};
-use crawler::testindex::{Config, Fault, TestFile, TestIndex, metadata_text, wheel};
+use crawler::testindex::{Config, Fault, TestFile, TestIndex, metadata_text, sync_options, wheel};
+use pinion_pep::cli::{self, Exit};
 use rusqlite::Connection;
 
 #[derive(Parser)]
-#[command(about = "Fault-injection run of the crawler against a loopback index")]
+#[command(
+    about = "Fault-injection run of the crawler against a loopback index",
+    after_help = cli::exit_status_help(&cli::COMMON)
+)]
 struct Args {
     /// Overall deadline of one request, retries included (seconds).
     #[arg(long, default_value_t = 3.0)]
@@ -56,7 +59,12 @@ impl Tally {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    cli::init_logging("warn");
+    cli::finish(run().map(|()| Exit::Success))
+}
+
+fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let crawler = match &args.crawler {
         Some(p) => p.clone(),
@@ -64,7 +72,7 @@ fn main() -> anyhow::Result<()> {
     };
     ensure!(
         crawler.is_file(),
-        "{} not found; build it first (cargo build --release -p crawler)",
+        "`{}` not found\nhint: build it first (`cargo build -p crawler`), or pass `--crawler PATH`",
         crawler.display()
     );
     let deadline = Duration::from_secs_f64(args.deadline);
@@ -113,21 +121,6 @@ fn http(deadline: Duration) -> anyhow::Result<Http> {
         deadline,
         ..HttpConfig::default()
     })?)
-}
-
-fn options(index: &TestIndex, projects: &[&str]) -> SyncOptions {
-    SyncOptions {
-        index_url: index.index_url(),
-        selection: Selection::Projects(projects.iter().map(|s| s.to_string()).collect()),
-        follow_deps: false,
-        uploaded_since: None,
-        keep_releases: 0,
-        retry_failed: false,
-        concurrency: 4,
-        progress: false,
-        fetch: FetchOptions::default(),
-        shard: None,
-    }
 }
 
 async fn sync(path: &Path, opts: SyncOptions, deadline: Duration) -> anyhow::Result<Summary> {
@@ -204,7 +197,7 @@ async fn page_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
             for v in 0..5 {
                 index.add_file(name, wheel_file(&dist, &format!("1.{v}"), 10));
             }
-            sync(&path, options(&index, &[name]), deadline).await?;
+            sync(&path, sync_options(&index.index_url(), &[name]), deadline).await?;
             let before = rows(&path)?;
             match overrides.iter().find(|(n, ..)| *n == name) {
                 Some((_, ct, body)) => index.override_page(name, ct, body),
@@ -217,7 +210,7 @@ async fn page_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
                 }
             }
             let started = Instant::now();
-            let s = sync(&path, options(&index, &[name]), deadline).await?;
+            let s = sync(&path, sync_options(&index.index_url(), &[name]), deadline).await?;
             let took = started.elapsed();
             t.max_give_up = t.max_give_up.max(took);
             let lost = before.saturating_sub(rows(&path)?);
@@ -235,12 +228,7 @@ async fn page_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
 
 /// Files that stall, reset, lie about their size or are not archives: recorded errors.
 async fn file_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
-    let index = TestIndex::start(Config {
-        sidecars: false,
-        range: false,
-        ..Config::default()
-    })
-    .await?;
+    let index = TestIndex::start(Config::whole_files()).await?;
     let faults = [
         Fault::Drip {
             interval: Duration::from_millis(100),
@@ -265,7 +253,12 @@ async fn file_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("s.sqlite");
     let started = Instant::now();
-    let s = sync(&path, options(&index, &["stall"]), deadline).await?;
+    let s = sync(
+        &path,
+        sync_options(&index.index_url(), &["stall"]),
+        deadline,
+    )
+    .await?;
     let took = started.elapsed();
     t.max_give_up = t.max_give_up.max(took);
     let errors = count(&path, "SELECT count(*) FROM file_errors")?;
@@ -290,7 +283,7 @@ async fn root_faults(t: &mut Tally, deadline: Duration) -> anyhow::Result<()> {
     let path = dir.path().join("s.sqlite");
     let all = || SyncOptions {
         selection: Selection::All,
-        ..options(&index, &[])
+        ..sync_options(&index.index_url(), &[])
     };
     sync(&path, all(), deadline).await?;
     let finished = || -> anyhow::Result<Option<String>> {
@@ -327,7 +320,7 @@ fn spawn(crawler: &Path, index: &TestIndex, state: &Path, args: &[&str]) -> anyh
         .arg(state)
         .args(["--index", &index.index_url()])
         .args(args)
-        .env("RUST_LOG", "error")
+        .env(cli::LOG_ENV, "error")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -5,30 +5,17 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crawler::fetch::FetchOptions;
 use crawler::http::{Http, HttpConfig};
 use crawler::state::State;
-use crawler::sync::{Selection, Summary, SyncOptions};
+use crawler::sync::{Summary, SyncOptions};
 use crawler::testindex::{TestFile, metadata_text, wheel};
 use rusqlite::Connection;
 
 /// The overall deadline of one request in these tests (retries included).
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
-pub fn options(index: &str, projects: &[&str]) -> SyncOptions {
-    SyncOptions {
-        index_url: index.to_string(),
-        selection: Selection::Projects(projects.iter().map(|s| s.to_string()).collect()),
-        follow_deps: false,
-        uploaded_since: None,
-        keep_releases: 0,
-        retry_failed: false,
-        concurrency: 4,
-        progress: false,
-        fetch: FetchOptions::default(),
-        shard: None,
-    }
-}
+#[allow(unused_imports)] // like `dead_code` above: not every test binary crawls
+pub use crawler::testindex::sync_options as options;
 
 pub fn http() -> Http {
     Http::new(HttpConfig {

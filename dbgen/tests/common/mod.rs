@@ -2,6 +2,7 @@
 //! view a universe should produce after dbgen's documented transformations.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::path::Path;
 use std::sync::Arc;
 
 use pep440_rs::Version;
@@ -530,4 +531,32 @@ pub fn fixture() -> Universe {
             },
         ],
     }
+}
+
+/// Writes [`fixture`] as the crawl state `dir/state.sqlite`; returns its path.
+pub fn fixture_state(dir: &Path) -> String {
+    let path = dir.join("state.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    dbgen::state::save(&fixture(), 1_795_132_800, &mut conn).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// `dbgen build` from `state` to the tarball `out` and the shard directory `shards`, then `extra`.
+pub fn build_args<'a>(
+    state: &'a str,
+    out: &'a str,
+    shards: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "build",
+        "--state",
+        state,
+        "--out",
+        out,
+        "--shards-out",
+        shards,
+    ];
+    args.extend_from_slice(extra);
+    args
 }

@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use pinion_pep::cli::{self, Exit};
 
 /// Benchmark the resolver against uv on requirement sets.
 #[derive(Parser)]
+#[command(after_help = cli::exit_status_help(&cli::COMMON))]
 struct Cli {
     /// The pinion database (raw or .tar.gz).
     #[arg(long)]
@@ -22,8 +24,10 @@ struct Cli {
     /// Timed runs per tool and set (after one untimed warm-up).
     #[arg(long, default_value_t = 10)]
     runs: usize,
+    /// Target CPython version, X.Y.Z (both tools).
     #[arg(long, default_value = "3.11.7")]
     python: String,
+    /// Target Nix system (uv gets the matching `--python-platform`).
     #[arg(long, default_value = "x86_64-linux")]
     system: String,
     /// glibc for both tools (uv: `--python-platform x86_64-manylinux_<glibc>`).
@@ -183,14 +187,19 @@ fn bench_set(ctx: &Ctx, set: &Path, name: &str) -> anyhow::Result<[String; 4]> {
     Ok([ms(t_ours), ms(t_uv), ratio, text])
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    cli::init_logging("warn");
+    cli::finish(run().map(|()| Exit::Success))
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let resolver = match &cli.resolver {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("resolver"),
     };
     let db = pinion_db::Database::open(&cli.db)
-        .with_context(|| format!("opening {}", cli.db.display()))?;
+        .with_context(|| format!("opening `{}`", cli.db.display()))?;
     let created = pinion_db::time::rfc3339(db.info().created_at);
     // What every run pays to check the section checksums (part of each timed run below),
     // against hashing the whole file, which --db-sha256 saves (the first call hashes; for a

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -18,13 +18,16 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use pinion_db::Database;
 use pinion_db::layout::{MetadataRec, ProjectRec, SectionKind, SparseRec, TagSetRec};
+use pinion_pep::cli::{self, Exit};
 use zerocopy::FromBytes;
 use zerocopy::little_endian::U32;
 
 mod pypi_deps_db;
 mod user;
 
+/// Size, build-time and lookup benchmark of the database format, beside mach-nix.
 #[derive(Parser)]
+#[command(after_help = cli::exit_status_help(&cli::COMMON))]
 struct Args {
     /// A real crawl state to measure as well.
     #[arg(long)]
@@ -42,6 +45,7 @@ struct Args {
     /// temporary one: writing a full-scale state takes most of the run.
     #[arg(long)]
     synth_state: Option<PathBuf>,
+    /// Seed of the synthetic universe.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Internal: build STATE into TAR, RAW and the shard directory SHARDS, print timing and
@@ -71,7 +75,12 @@ fn gz_len(bytes: &[u8]) -> usize {
     e.finish().expect("writing to memory").len()
 }
 
-fn main() -> Result<()> {
+fn main() -> ExitCode {
+    cli::init_logging("warn");
+    cli::finish(run().map(|()| Exit::Success))
+}
+
+fn run() -> Result<()> {
     let args = Args::parse();
     if let Some(paths) = &args.child_build {
         let start = Instant::now();
@@ -163,7 +172,13 @@ fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<us
         .output()
         .context("running the build child")?;
     if !out.status.success() {
-        bail!("build failed: {}", String::from_utf8_lossy(&out.stderr));
+        // The child reports in the same `error:` form; its report continues this one.
+        let report = String::from_utf8_lossy(&out.stderr);
+        bail!(
+            "building `{}` (in a child process): {}",
+            state.display(),
+            report.strip_prefix("error: ").unwrap_or(&report).trim_end()
+        );
     }
     let stdout = String::from_utf8(out.stdout)?;
     let mut it = stdout.split_whitespace();
