@@ -1,16 +1,16 @@
 //! Crawl state (SQLite, `crawler/schema.sql`, schema version 2) ↔ [`Universe`].
 //!
-//! Reading streams one project at a time in name order (the `projects.name` index gives the
-//! order, `files_by_project` and the requirements primary key the per-project rows), so
-//! `dbgen build` never holds more than one project in memory besides the database being
-//! written. Files are grouped into releases by PEP 440 version equality (`1.0` and `1.0.0`
+//! Reading streams the projects in name order (the `projects.name` index gives the order,
+//! `files_by_project` and the requirements primary key the per-project rows), read in chunks
+//! by two threads and handed to the caller in order, so `dbgen build` holds a few hundred
+//! projects in memory at most besides the database being written. Files are grouped into releases by PEP 440 version equality (`1.0` and `1.0.0`
 //! are one release, named by the normalized version); files of a project with identical
 //! metadata share one `Arc<Metadata>`. Writing exists for tests and the synthetic benchmark.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use pep440_rs::Version;
 use pinion_pep::{ProjectName, SdistFilename, WheelFilename};
@@ -154,16 +154,19 @@ impl StateReader {
     pub fn for_each_project<E: From<StateError>>(
         &self,
         stats: &mut LoadStats,
-        mut f: impl FnMut(Project) -> Result<(), E>,
+        mut f: impl FnMut(&Project) -> Result<(), E>,
     ) -> Result<(), E> {
         std::thread::scope(|s| {
             let mut chunks = Vec::with_capacity(READERS);
+            let mut used = Vec::with_capacity(READERS);
             let mut readers = Vec::with_capacity(READERS);
             for worker in 0..READERS {
                 let (tx, rx) = mpsc::sync_channel(2);
+                let (used_tx, used_rx) = mpsc::channel();
                 let (file, shown) = (&self.file, &self.path);
-                readers.push(s.spawn(move || read_chunks(file, shown, worker, &tx)));
+                readers.push(s.spawn(move || read_chunks(file, shown, worker, &tx, &used_rx)));
                 chunks.push(rx);
+                used.push(used_tx);
             }
             let mut result = Ok(());
             // A reader that has no chunk `i` has hung up: every project has been read (or it
@@ -172,12 +175,15 @@ impl StateReader {
                 let Ok(chunk) = chunks[i % READERS].recv() else {
                     break;
                 };
-                for p in chunk.projects {
+                for p in &chunk.projects {
                     if let Err(e) = f(p) {
                         result = Err(e);
                         break 'chunks;
                     }
                 }
+                // Freed by the thread that allocated them: glibc's malloc is much slower
+                // at freeing another thread's memory.
+                let _ = used[i % READERS].send(chunk.projects);
                 if let Some(e) = chunk.error {
                     result = Err(e.into());
                     break;
@@ -236,10 +242,17 @@ fn open_read_only(file: &Path, shown: &str) -> Result<Connection, StateError> {
 /// Reader thread `worker`: reads chunks `worker`, `worker + READERS`, ... of the projects in
 /// name order and sends each (even an empty one) to `tx`, stopping at the first error (sent
 /// with the projects before it) or when the receiver hangs up.
-fn read_chunks(file: &Path, shown: &str, worker: usize, tx: &SyncSender<Chunk>) -> LoadStats {
+fn read_chunks(
+    file: &Path,
+    shown: &str,
+    worker: usize,
+    tx: &SyncSender<Chunk>,
+    used: &Receiver<Vec<Project>>,
+) -> LoadStats {
     let mut stats = LoadStats::default();
     let mut projects = Vec::new();
-    if let Err(error) = read_chunks_inner(file, shown, worker, tx, &mut projects, &mut stats) {
+    let inner = read_chunks_inner(file, shown, worker, tx, used, &mut projects, &mut stats);
+    if let Err(error) = inner {
         let _ = tx.send(Chunk {
             projects,
             error: Some(error),
@@ -253,6 +266,7 @@ fn read_chunks_inner(
     shown: &str,
     worker: usize,
     tx: &SyncSender<Chunk>,
+    used: &Receiver<Vec<Project>>,
     chunk: &mut Vec<Project>,
     stats: &mut LoadStats,
 ) -> Result<(), StateError> {
@@ -286,6 +300,7 @@ fn read_chunks_inner(
             {
                 return Ok(());
             }
+            used.try_iter().for_each(drop);
         }
     }
     if index % CHUNK != 0 && mine(index - 1) {
@@ -511,7 +526,7 @@ pub fn load(path: &Path) -> Result<Loaded, StateError> {
     let mut stats = LoadStats::default();
     let mut projects = Vec::new();
     reader.for_each_project(&mut stats, |p| {
-        projects.push(p);
+        projects.push(p.clone());
         Ok::<(), StateError>(())
     })?;
     let universe = Universe {
