@@ -194,7 +194,8 @@ fn the_first_damaged_project_in_name_order_is_reported() {
     let with_requirements: Vec<String> = conn
         .prepare(
             "SELECT p.name FROM projects p WHERE EXISTS (SELECT 1 FROM requirements r
-               JOIN files f ON f.id = r.file_id WHERE f.project_id = p.id) ORDER BY p.name",
+               JOIN files f ON f.id = r.file_id WHERE f.project_id = p.id AND r.kind = 'dist')
+               ORDER BY p.name",
         )
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -210,7 +211,7 @@ fn the_first_damaged_project_in_name_order_is_reported() {
     for name in damaged {
         let n = conn
             .execute(
-                "UPDATE requirements SET kind = 'runtime' WHERE file_id IN
+                "UPDATE requirements SET kind = 'runtime' WHERE kind = 'dist' AND file_id IN
                    (SELECT f.id FROM files f JOIN projects p ON p.id = f.project_id WHERE p.name = ?1)",
                 [name],
             )
