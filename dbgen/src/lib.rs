@@ -47,7 +47,7 @@ pub fn build(
     let mut writer = Writer::new();
     let mut load = state::LoadStats::default();
     reader.for_each_project(&mut load, |p| {
-        writer.add_project(&p).map_err(BuildError::from)
+        writer.add_project(p).map_err(BuildError::from)
     })?;
     let (written, write) = writer.finish(
         &reader.index_url,

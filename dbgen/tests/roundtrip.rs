@@ -137,3 +137,103 @@ fn requirements_are_pre_parsed() {
         ["socks", "use-chardet-on-py3"]
     );
 }
+
+/// A synthetic state of `n` projects, written to `dir`.
+fn synth_state(dir: &std::path::Path, n: usize) -> (std::path::PathBuf, Vec<String>, u64) {
+    let u = dbgen::synth::universe(n, 3);
+    let mut names: Vec<String> = u.projects.iter().map(|p| p.name.clone()).collect();
+    names.sort();
+    let files = u
+        .projects
+        .iter()
+        .flat_map(|p| &p.releases)
+        .map(|r| r.files.len() as u64)
+        .sum();
+    let state = dir.join("state.sqlite");
+    let mut conn = rusqlite::Connection::open(&state).unwrap();
+    dbgen::state::save(&u, dbgen::synth::FINISHED_AT, &mut conn).unwrap();
+    (state, names, files)
+}
+
+#[test]
+fn reading_threads_hand_back_every_project_in_order() {
+    // Hundreds of projects: many chunks per reading thread, so the order in which the
+    // chunks are taken back decides the output.
+    let dir = tempfile::tempdir().unwrap();
+    let (state, names, files) = synth_state(dir.path(), 700);
+    let built = dbgen::build(&state, None, None).unwrap();
+    let loaded = dbgen::state::load(&state).unwrap();
+    let got: Vec<&str> = loaded
+        .universe
+        .projects
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(got, names);
+    assert_eq!((loaded.stats.files, built.load.files), (files, files));
+    // The threaded build and the single-threaded writer over the whole universe agree.
+    let whole = pinion_db::write_db(
+        &loaded.universe,
+        &BuildOptions::new(loaded.finished_at.unwrap()),
+    )
+    .unwrap();
+    assert_eq!(whole.db, built.db);
+    assert_eq!(whole.shards, built.shards);
+    assert_eq!(loaded.stats, built.load);
+}
+
+#[test]
+fn the_first_damaged_project_in_name_order_is_reported() {
+    // Two damaged projects far apart, in chunks of different reading threads: the error is
+    // the first one's whichever thread reads faster.
+    let dir = tempfile::tempdir().unwrap();
+    let (state, names, _) = synth_state(dir.path(), 400);
+    let conn = rusqlite::Connection::open(&state).unwrap();
+    conn.execute_batch("PRAGMA ignore_check_constraints = ON")
+        .unwrap();
+    let with_requirements: Vec<String> = conn
+        .prepare(
+            "SELECT p.name FROM projects p WHERE EXISTS (SELECT 1 FROM requirements r
+               JOIN files f ON f.id = r.file_id WHERE f.project_id = p.id AND r.kind = 'dist')
+               ORDER BY p.name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let at = |share: usize| &with_requirements[with_requirements.len() * share / 10];
+    let damaged = [at(4), at(8)];
+    // About 160 and 320 projects in: chunks of both threads lie before and between them.
+    let position = |n: &String| names.iter().position(|x| x == n).unwrap();
+    assert!(position(damaged[1]) - position(damaged[0]) > 128);
+    let mut filenames: Vec<Vec<String>> = Vec::new();
+    for name in damaged {
+        let n = conn
+            .execute(
+                "UPDATE requirements SET kind = 'runtime' WHERE kind = 'dist' AND file_id IN
+                   (SELECT f.id FROM files f JOIN projects p ON p.id = f.project_id WHERE p.name = ?1)",
+                [name],
+            )
+            .unwrap();
+        assert!(n > 0, "{name} has requirements");
+        let mut q = conn
+            .prepare("SELECT f.filename FROM files f JOIN projects p ON p.id = f.project_id WHERE p.name = ?1")
+            .unwrap();
+        let rows = q.query_map([name], |r| r.get(0)).unwrap();
+        filenames.push(rows.map(Result::unwrap).collect());
+    }
+    drop(conn);
+    let names_file = |err: &str, i: usize| {
+        filenames[i]
+            .iter()
+            .any(|f: &String| err.contains(&format!("`{f}`")))
+    };
+    for _ in 0..3 {
+        let err = format!("{:#}", dbgen::build(&state, None, None).err().unwrap());
+        assert!(
+            err.contains("unknown kind `runtime`") && names_file(&err, 0) && !names_file(&err, 1),
+            "{err}"
+        );
+    }
+}
