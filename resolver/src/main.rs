@@ -27,7 +27,7 @@ enum Format {
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    /// The database: a raw pinion.db or the published .tar.gz.
+    /// The database: a raw pinion.db or the published .tar.xz.
     #[arg(long)]
     db: PathBuf,
     /// Requirements file (repeatable).

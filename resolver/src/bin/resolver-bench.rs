@@ -13,7 +13,7 @@ use clap::Parser;
 /// Benchmark the resolver against uv on requirement sets.
 #[derive(Parser)]
 struct Cli {
-    /// The pinion database (raw or .tar.gz).
+    /// The pinion database (raw or .tar.xz).
     #[arg(long)]
     db: PathBuf,
     /// Requirement sets (files).
