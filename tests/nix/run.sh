@@ -110,7 +110,7 @@ fails_with cases/errors.nix requirements-not-string '`requirements` must be a st
 fails_with cases/errors.nix unknown-argument 'unknown argument(s) requirement' 'valid arguments are'
 fails_with cases/errors.nix unresolvable 'definitely-not-on-pypi is not in the database' 'pinion: the resolution failed'
 fails_with cases/errors.nix wrong-db-hash 'wrong hash for the database file' 'actual   sha256 = "' 'Change the sha256 in the db argument'
-fails_with cases/errors.nix missing-db 'does not exist' 'db = pkgs.fetchurl'
+fails_with cases/errors.nix missing-db 'does not exist' 'db = { url = ...; sha256 = ...; shards_url = ...; }'
 fails_with cases/errors.nix lock-wrong-python 'resolved for Python 3.10.4 but python is 3.11.2'
 fails_with cases/errors.nix lock-wrong-version 'lock_version 2'
 fails_with cases/errors.nix nixpkgs-attr-missing 'python.pkgs.foo_nonexistent'
