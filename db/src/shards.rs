@@ -111,7 +111,7 @@ impl ShardSet {
         if header[..8] != layout::SHARD_MAGIC || word(0) != layout::FORMAT_VERSION {
             return Err(bad(
                 index,
-                &format!("not a format {} hash shard", layout::FORMAT_VERSION),
+                format!("not a format {} hash shard", layout::FORMAT_VERSION),
             ));
         }
         if word(1) != index || word(2) != db.shard_count() || word(5) != 0 {

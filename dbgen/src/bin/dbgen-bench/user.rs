@@ -141,6 +141,9 @@ fn quantile(v: &[u32], q: f64) -> u32 {
         .unwrap_or(0)
 }
 
+/// A row of the user-facing table: its label and how to get it from per-file figures.
+type Figure = (&'static str, fn(&PerFile) -> f64);
+
 /// One line per figure, one column per database (real shard, synthetic universe).
 pub fn print_shapes(shapes: &[(&str, Shape)]) {
     println!("== shape (calibration of dbgen synth)");
@@ -220,12 +223,12 @@ pub fn print_shapes(shapes: &[(&str, Shape)]) {
     println!(
         "== user-facing figures, per-file model at {PYPI_FILES:.0} kept files (goal; mach-nix)"
     );
-    let per_file: [(&str, fn(&PerFile) -> f64); 3] = [
+    let per_file: [Figure; 3] = [
         ("core tarball, xz (B/file)", |p| p.core),
         ("pinion.db unpacked (B/file)", |p| p.raw),
         ("hash shards (B/file)", |p| p.shards),
     ];
-    let figures: [(&str, fn(&PerFile) -> f64); 3] = [
+    let figures: [Figure; 3] = [
         ("download, first resolution (MB; <= 180; 367)", |p| {
             p.user_figures().0 / 1e6
         }),
