@@ -1,10 +1,13 @@
 # Turns the `db` argument (or the pin in db.json) into the DB file the resolver reads,
 # together with where its hash shards come from (data-format.md, *Hash shards*).
 # Accepted: a path or derivation (used as is; a path's shards are the directory beside it,
-# `pinion-db.tar.gz` -> `pinion-db-shards/`), or an attrset
-# { url, sha256, shards_url } (fetched with pkgs.fetchurl; shards from
-# `${shards_url}/shard-XXXX.bin`) / { path, sha256 ? null, shards ? <beside path> }.
-# The result is the DB file (an attrset with outPath) plus `shardFor`, which maps one entry
+# `pinion-db.tar.xz` -> `pinion-db-shards/`), or an attrset
+# { url, sha256, shards_url } (`sha256`: the NAR hash of the unpacked tree, as `dbgen build
+# --nar-sha256-out` writes it; fetched and unpacked at evaluation by builtins.fetchTarball, so
+# only the unpacked pinion.db and manifest.json land in the store, never the tarball; shards
+# from `${shards_url}/shard-XXXX.bin`) / { path, sha256 ? null, shards ? <beside path> }
+# (`sha256` of the file at `path`).
+# The result is the DB (file or unpacked tree; an attrset with outPath) plus `shardFor`, which maps one entry
 # of the resolver's need-shards list ({ file, sha256 }) to the shard file: a fixed-output
 # fetch whose hash comes from the DB's shard manifest, or a file of the shards directory
 # (the resolver checks its sha256 against the manifest either way).
@@ -18,8 +21,8 @@ let
     if !(builtins.pathExists path) then
       throw ''
         pinion: the database file ${toString path} (from ${where}) does not exist.
-        Build one (`dbgen build --state crawl.sqlite --out pinion-db.tar.gz --shards-out pinion-db-shards`) or pass
-        `db = pkgs.fetchurl { url = ...; sha256 = ...; }` / `db = ./pinion-db.tar.gz;` to pinion.''
+        Build one (`dbgen build --state crawl.sqlite --out pinion-db.tar.xz --shards-out pinion-db-shards`) or pass
+        `db = { url = ...; sha256 = ...; shards_url = ...; }` / `db = ./pinion-db.tar.xz;` to pinion.''
     else if sha256 != null && builtins.hashFile "sha256" path != sha256 then
       throw ''
         pinion: wrong hash for the database file ${toString path} (from ${where}):
@@ -29,12 +32,12 @@ let
     else
       path;
 
-  # `pinion-db.tar.gz` -> `pinion-db-shards`, `pinion.db` -> `pinion-shards`.
+  # `pinion-db.tar.xz` -> `pinion-db-shards`, `pinion.db` -> `pinion-shards`.
   besideShards =
     path:
     let
       base = baseNameOf (toString path);
-      stem = builtins.head (builtins.match "(.*)(\\.tar\\.gz|\\.db)|(.*)" base);
+      stem = builtins.head (builtins.match "(.*)(\\.tar\\.xz|\\.db)|(.*)" base);
     in
     "${dirOf (toString path)}/${if stem != null then stem else base}-shards";
 
@@ -67,14 +70,13 @@ let
   fromSpec =
     where: spec:
     if spec ? url then
-      # A wrong hash here fails in Nix's fetcher with "hash mismatch ... specified: ...
-      # got: ..."; the derivation name points the user at the setting to change.
+      # A wrong hash fails in Nix's fetcher with "hash mismatch in file downloaded from
+      # '<url>': specified: ... got: ..." (Nix 2.8 names the URL, not the store path). Unpacked
+      # at evaluation, so the tarball stays in Nix's download cache, out of the store.
       withShards
-        (pkgs.fetchurl {
+        (builtins.fetchTarball {
           inherit (spec) url sha256;
-          name = "pinion-db-fix-sha256-in-${
-            builtins.replaceStrings [ "/" "." " " "`" ] [ "-" "-" "-" "" ] where
-          }";
+          name = "pinion-db";
         })
         (
           if spec ? shards_url then

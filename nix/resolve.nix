@@ -56,9 +56,11 @@ let
   ];
 
   # The DB unpacked once into the store, so each resolution memory-maps pinion.db
-  # (microseconds) instead of inflating the tarball (seconds at full PyPI scale). The
+  # (microseconds) instead of decompressing the tarball (minutes at full PyPI scale). The
   # sha256 of pinion.db is checked against the tarball's manifest here, once, and handed
-  # to the resolver for the lock. A raw pinion.db is accepted as is.
+  # to the resolver for the lock. A tree fetched by builtins.fetchTarball (nix/db.nix) is
+  # unpacked already: pinion.db is linked, not copied, so it is in the store once. A raw
+  # pinion.db is accepted as is.
   dbUnpacked =
     pkgs.runCommand "pinion-db-unpacked"
       {
@@ -67,9 +69,17 @@ let
       }
       ''
         mkdir -p $out
-        if gzip -t ${dbFile} 2>/dev/null; then
-          tar -xzf ${dbFile} -C $out pinion.db manifest.json
-          want=$(sed -n 's/^ *"sha256": *"\([0-9a-f]*\)".*/\1/p' $out/manifest.json)
+        manifest_sha256() { sed -n 's/^ *"sha256": *"\([0-9a-f]*\)".*/\1/p' "$1"; }
+        if [ -d ${dbFile} ]; then
+          ln -s ${dbFile}/pinion.db $out/pinion.db
+          want=$(manifest_sha256 ${dbFile}/manifest.json)
+        elif xz -t ${dbFile} 2>/dev/null; then
+          tar -xJf ${dbFile} -C $out --strip-components=1 pinion-db/pinion.db pinion-db/manifest.json
+          want=$(manifest_sha256 $out/manifest.json)
+        elif gzip -t ${dbFile} 2>/dev/null; then
+          echo "pinion: ${dbFile} is a gzip tarball, as published up to database format 3; this pinion reads format 4 (.tar.xz)" >&2
+          echo "hint: rebuild it with this version's \`dbgen build\`, or pin a database published for format 4" >&2
+          exit 1
         else
           cp ${dbFile} $out/pinion.db
           want=""

@@ -2,7 +2,7 @@
 # Rebuilds the bundled sample from pypi.org (needs the network, once): crawls the dependency
 # closure (--follow-deps) of sample/requirements/*.txt — files uploaded since 2026-03-01 plus each
 # project's 5 newest final releases — runs setup.py in the sandbox where static reading is not
-# enough, then stores the state as sample/crawl.sqlite.xz and rebuilds sample/pinion-db.tar.gz.
+# enough, then stores the state as sample/crawl.sqlite.xz and rebuilds sample/pinion-db.tar.xz.
 # Re-running continues an interrupted crawl and otherwise fetches only what changed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

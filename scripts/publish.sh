@@ -6,7 +6,7 @@
 #
 # 1. crawler sync (incremental; the state in DIR/crawl.sqlite is restored by the caller),
 #    then crawler setup-py where the sandbox can run
-# 2. dbgen build -> OUT/pinion-db-DATE.tar.gz (+ .sha256) and its hash shards in
+# 2. dbgen build -> OUT/pinion-db-DATE.tar.xz (+ .sha256, + .nar-sha256: the pin) and its hash shards in
 #    OUT/shards/ (shard-XXXX.bin; published as a commit of a data branch, see data-format.md), dbgen verify
 # 3. a smoke resolution of --smoke-requirements against the new DB
 # 4. the new default pin for nix/ written to --pin (url template from PINION_RELEASE_URL, shard
@@ -55,11 +55,12 @@ else
   echo ">> setup.py sandbox unavailable (no bwrap or no user namespaces): those sdists stay unknown"
 fi
 
-db="$out/pinion-db-$date.tar.gz"
+db="$out/pinion-db-$date.tar.xz"
 echo ">> dbgen build -> $db"
 # created-at is the publication date, not the wall clock, so anyone can rebuild the same bytes
 # from the published crawl state: dbgen build --state crawl.sqlite --created-at DATE.
-"$bin/dbgen" build --state "$state/crawl.sqlite" --out "$db" --shards-out "$out/shards" --created-at "${date}T00:00:00Z"
+"$bin/dbgen" build --state "$state/crawl.sqlite" --out "$db" --shards-out "$out/shards" --created-at "${date}T00:00:00Z" \
+  --nar-sha256-out "$db.nar-sha256"
 "$bin/dbgen" verify "$db" --shards "$out/shards"
 sha=$(sha256sum "$db" | cut -d' ' -f1)
 echo "$sha  $(basename "$db")" > "$db.sha256"
@@ -74,7 +75,9 @@ if [ -n "$pin" ]; then
   url=${url//\{date\}/$date}
   shards_url=${PINION_SHARDS_URL:-file://$out/shards}
   shards_url=${shards_url//\{date\}/$date}
-  printf '{\n  "sha256": "%s",\n  "shards_url": "%s",\n  "url": "%s"\n}\n' "$sha" "$shards_url" "$url" > "$pin"
+  # The pin's sha256 is the NAR hash of the unpacked tree: Nix fetches the DB with
+  # builtins.fetchTarball, so only the unpacked pinion.db lands in the store.
+  printf '{\n  "sha256": "%s",\n  "shards_url": "%s",\n  "url": "%s"\n}\n' "$(cat "$db.nar-sha256")" "$shards_url" "$url" > "$pin"
   echo ">> pin written to $pin"
 fi
 echo ">> published $db ($sha)"

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-machine.sh >/dev/null
 cargo build --release --locked -q -p resolver -p dbgen
-db=sample/pinion-db.tar.gz
+db=sample/pinion-db.tar.xz
 shards=sample/pinion-db-shards
 out=target/sample
 mkdir -p "$out"

@@ -10,8 +10,12 @@ pub enum DbError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("not a pinion database (expected magic \"PINIONDB\" or a gzip tarball)")]
+    #[error("not a pinion database (expected magic \"PINIONDB\" or an xz tarball)")]
     NotPinionDb,
+    #[error(
+        "this database tarball is gzip-compressed, as published up to database format 3; this resolver reads format {reads}, published as an xz tarball (`.tar.xz`)\nhint: rebuild it with this version's `dbgen build`, or pin a database published for format {reads}"
+    )]
+    GzipTarball { reads: u32 },
     #[error(
         "database format {found} is newer than this resolver (reads {reads})\nhint: update pinion to a release that reads format {found}, or pin a database published in format {reads}"
     )]

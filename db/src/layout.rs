@@ -10,7 +10,7 @@ use zerocopy::little_endian::{I64, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 pub const MAGIC: [u8; 8] = *b"PINIONDB";
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 pub const FIXED_HEADER_LEN: usize = 88;
 pub const SECTION_ENTRY_LEN: usize = 32;
 /// Offset of the header checksum, which is computed with this field zeroed.

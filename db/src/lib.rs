@@ -16,6 +16,7 @@ mod error;
 pub mod layout;
 mod mmap;
 pub mod model;
+pub mod nar;
 mod shards;
 pub mod tarball;
 pub mod time;
@@ -111,10 +112,23 @@ pub struct Database {
     sha256: OnceLock<String>,
 }
 
+/// Reads up to `buf.len()` bytes (fewer only at the end of the file).
+fn read_head(mut file: &std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// A gzip stream: the published tarball up to format 3.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 impl Database {
-    /// Opens a raw database file (memory-mapped) or a `.tar.gz` as published by `dbgen build`
+    /// Opens a raw database file (memory-mapped) or a `.tar.xz` as published by `dbgen build`
     /// (told apart by content, not by file name).
     pub fn open(path: &Path) -> Result<Database, DbError> {
         let io = |source| DbError::Io {
@@ -122,14 +136,13 @@ impl Database {
             source,
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let mut head = [0u8; 2];
-        let n = (&file).read(&mut head).map_err(io)?;
-        if n == 2 && head == GZIP_MAGIC {
-            let mut bytes = Vec::new();
+        let mut head = [0u8; 6];
+        let n = read_head(&file, &mut head).map_err(io)?;
+        let head = &head[..n];
+        if head.starts_with(&tarball::XZ_MAGIC) || head.starts_with(&GZIP_MAGIC) {
+            let mut bytes = head.to_vec();
             (&file).read_to_end(&mut bytes).map_err(io)?;
-            let mut all = head.to_vec();
-            all.append(&mut bytes);
-            return Database::from_tarball(&all);
+            return Database::from_tarball(&bytes);
         }
         if n < 2 {
             return Err(DbError::NotPinionDb);
@@ -138,32 +151,40 @@ impl Database {
         Database::from_backing(Backing::Mmap(map))
     }
 
-    /// Opens database bytes held in memory: a raw database file, or a gzip tarball.
+    /// Opens database bytes held in memory: a raw database file, or an xz tarball.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Database, DbError> {
-        if bytes.starts_with(&GZIP_MAGIC) {
+        if bytes.starts_with(&tarball::XZ_MAGIC) || bytes.starts_with(&GZIP_MAGIC) {
             return Database::from_tarball(&bytes);
         }
         Database::from_backing(Backing::Owned(bytes))
     }
 
-    fn from_tarball(gz: &[u8]) -> Result<Database, DbError> {
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+    fn from_tarball(compressed: &[u8]) -> Result<Database, DbError> {
+        if compressed.starts_with(&GZIP_MAGIC) {
+            return Err(DbError::GzipTarball {
+                reads: layout::FORMAT_VERSION,
+            });
+        }
+        let mut archive = tar::Archive::new(xz2::read::XzDecoder::new(compressed));
         let (mut db, mut manifest) = (None, None);
         let bad = |e: std::io::Error| DbError::Tarball(e.to_string());
         for entry in archive.entries().map_err(bad)? {
             let mut entry = entry.map_err(bad)?;
             let name = entry.path().map_err(bad)?.to_string_lossy().into_owned();
-            let slot = match name.as_str() {
-                "pinion.db" => &mut db,
-                "manifest.json" => &mut manifest,
+            let slot = match name
+                .strip_prefix(tarball::TOP_DIR)
+                .and_then(|n| n.strip_prefix('/'))
+            {
+                Some("pinion.db") => &mut db,
+                Some("manifest.json") => &mut manifest,
                 _ => continue,
             };
             let mut buf = Vec::new();
             entry.read_to_end(&mut buf).map_err(bad)?;
             *slot = Some(buf);
         }
-        let manifest = manifest.ok_or(DbError::MissingMember("manifest.json"))?;
-        let db = db.ok_or(DbError::MissingMember("pinion.db"))?;
+        let manifest = manifest.ok_or(DbError::MissingMember("pinion-db/manifest.json"))?;
+        let db = db.ok_or(DbError::MissingMember("pinion-db/pinion.db"))?;
         let manifest: serde_json::Value =
             serde_json::from_slice(&manifest).map_err(|e| DbError::Manifest(e.to_string()))?;
         let expected = manifest

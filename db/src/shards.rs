@@ -109,7 +109,10 @@ impl ShardSet {
             .ok_or_else(|| bad(index, "truncated header"))?;
         let word = |i: usize| u32::from_le_bytes(header[8 + 4 * i..12 + 4 * i].try_into().unwrap());
         if header[..8] != layout::SHARD_MAGIC || word(0) != layout::FORMAT_VERSION {
-            return Err(bad(index, "not a format 3 hash shard"));
+            return Err(bad(
+                index,
+                format!("not a format {} hash shard", layout::FORMAT_VERSION),
+            ));
         }
         if word(1) != index || word(2) != db.shard_count() || word(5) != 0 {
             return Err(bad(index, "header names another shard"));

@@ -1,4 +1,4 @@
-//! Serializes a [`Universe`] into database format v3 (`data-format.md`, layout types shared
+//! Serializes a [`Universe`] into database format v4 (`data-format.md`, layout types shared
 //! with the reader in [`crate::layout`]). Output is a pure function of the universe and
 //! the options: everything is sorted first and ids are handed out in traversal order.
 
@@ -88,7 +88,7 @@ pub enum WriteError {
     DuplicateFile { project: String, filename: String },
     #[error("shard count {0} is not a power of two between 1 and 65536")]
     ShardCount(u32),
-    #[error("{0} exceeds the 4 GiB limit of format v3")]
+    #[error("{0} exceeds the 4 GiB limit of format v4")]
     TooLarge(&'static str),
     #[error(
         "file {filename:?} has an upload time too far from its project's other releases; it is wrong"

@@ -1,5 +1,5 @@
 //! dbgen turns pinion's crawl state (SQLite) into the binary database the resolver reads
-//! offline, packs it as a deterministic `.tar.gz` with a manifest, and inspects/verifies
+//! offline, packs it as a deterministic `.tar.xz` with a manifest, and inspects/verifies
 //! databases. The format itself (layout, writer, reader, tarball) lives in `pinion_db`; this
 //! crate loads the crawl state into a [`pinion_db::model::Universe`] and drives the writer.
 
@@ -27,6 +27,9 @@ pub enum BuildError {
 /// shards (index = shard number), and what was skipped on the way.
 pub struct Built {
     pub tarball: Vec<u8>,
+    /// NAR sha256 (hex) of the tree the tarball unpacks to: the pin `builtins.fetchTarball`
+    /// checks (`data-format.md`, *Publication*).
+    pub nar_sha256: String,
     pub db: Vec<u8>,
     pub shards: Vec<Vec<u8>>,
     pub load: state::LoadStats,
@@ -63,8 +66,10 @@ pub fn build(
     let info = database.info();
     let db = database.into_bytes();
     let tarball = tarball::build_tarball(&db, &info)?;
+    let nar_sha256 = tarball::nar_sha256(&db, &info);
     Ok(Built {
         tarball,
+        nar_sha256,
         db,
         shards,
         load,

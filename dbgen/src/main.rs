@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Crawl state (SQLite) → deterministic pinion-db.tar.gz (manifest.json + pinion.db).
+    /// Crawl state (SQLite) → deterministic pinion-db.tar.xz (pinion-db/manifest.json +
+    /// pinion-db/pinion.db) and its hash shards.
     /// Outputs are written whole or not at all (a temporary file renamed into place).
     Build {
         /// The crawl state to read (SQLite, written by `crawler sync`; never modified).
@@ -44,6 +45,10 @@ enum Command {
         /// Number of hash shards, a power of two (default: one per ~57 projects).
         #[arg(long)]
         shards: Option<u32>,
+        /// Also write the NAR sha256 (hex) of the tree the tarball unpacks to here: the
+        /// `sha256` of the pin (`nix/db.json`), checked by Nix's `builtins.fetchTarball`.
+        #[arg(long)]
+        nar_sha256_out: Option<PathBuf>,
     },
     /// Summary statistics, or one project's releases, files and requirements.
     Inspect {
@@ -111,6 +116,7 @@ fn run(cli: Cli) -> Result<()> {
             raw_out,
             shards_out,
             shards,
+            nar_sha256_out,
         } => {
             let created_at = created_at
                 .map(|s| {
@@ -139,16 +145,23 @@ fn run(cli: Cli) -> Result<()> {
             }
             write_shards(&shards_out, &built.shards)?;
             pinion_pep::output::write_atomic(&out, &built.tarball)?;
+            if let Some(path) = &nar_sha256_out {
+                pinion_pep::output::write_atomic(
+                    path,
+                    format!("{}\n", built.nar_sha256).as_bytes(),
+                )?;
+            }
             let (l, w) = (&built.load, &built.write);
             tracing::info!(?l, ?w, "build stats");
             eprintln!(
-                "wrote {} ({} bytes; pinion.db {} bytes) and {} hash shards in {} ({} bytes): {} files kept of {}; {} removed projects left out; skipped \
+                "wrote {} ({} bytes, unpacked tree's NAR sha256 {}; pinion.db {} bytes) and {} hash shards in {} ({} bytes): {} files kept of {}; {} removed projects left out; skipped \
                  {} files without sha256, {} with non-PEP 440 or overlong versions, {} named unlike their project and version, \
                  {} with negative sizes; dropped {} other files, {} wheels for other platforms, \
                  {} bad wheel names, {} without URL, {} empty releases, {} bad extras; {} unparsable requirements kept \
                  as notes of {} partial metadata records",
                 out.display(),
                 built.tarball.len(),
+                built.nar_sha256,
                 built.db.len(),
                 built.shards.len(),
                 shards_out.display(),

@@ -71,11 +71,18 @@ const SDIST_BELOW: f64 = 0.95;
 const WHEEL_FROM: f64 = 0.27;
 /// Chance that a release's requirements differ from the previous release's (shard: 78 %
 /// repeat the previous Requires-Dist).
-const P_NEW_REQUIREMENTS: f64 = 0.22;
+const P_NEW_REQUIREMENTS: f64 = 0.24;
 /// Requirements per set: none with this chance, else 1 + Zipf(`REQS_ZIPF`) (shard: 8.6 per
 /// known set, extras' requirements included).
 const P_NO_REQUIREMENTS: f64 = 0.25;
-const REQS_ZIPF: usize = 40;
+const REQS_ZIPF: usize = 50;
+/// Projects whose sdists are named with dashes, unlike their wheels.
+const P_DASHED_SDIST: f64 = 0.3;
+/// Chance that a release whose requirements change edits the previous set rather than
+/// drawing a new one.
+const P_EDIT: f64 = 0.7;
+/// Chance that a new requirement set declares extras (1 to 4 of them).
+const P_EXTRAS: f64 = 0.25;
 
 const SYLLABLES: [&str; 24] = [
     "py", "django", "flask", "test", "data", "lib", "net", "auth", "json", "web", "cloud", "ml",
@@ -101,30 +108,39 @@ fn project_name(rng: &mut Rng, i: usize) -> (String, String) {
     (name, display)
 }
 
+/// Marker shapes; `{}` takes a minor Python version, so markers vary as much as on PyPI
+/// (shard 1234/2000: 0.36 distinct strings per kept file, most of them markers and extras).
 const MARKERS: [&str; 6] = [
-    "python_version < \"3.8\"",
+    "python_version < \"3.{}\"",
     "sys_platform == \"win32\"",
-    "python_version >= \"3.9\"",
-    "platform_machine == \"x86_64\"",
+    "python_version >= \"3.{}\"",
+    "platform_machine == \"x86_64\" and python_version < \"3.{}\"",
     "implementation_name == \"cpython\"",
     "os_name == \"nt\"",
 ];
+
+/// Extra names: a few common ones, else one of the project's own (`{syllable}{n}`).
+const COMMON_EXTRAS: [&str; 6] = ["test", "docs", "dev", "all", "lint", "typing"];
 
 fn requirement(rng: &mut Rng, names: &[String], extra: Option<&str>) -> String {
     let mut s = names[rng.zipf(names.len())].clone();
     if rng.chance(0.05) {
         s.push_str("[socks]");
     }
-    let (a, b) = (rng.below(5), rng.below(20));
+    // Versions with three components and upper bounds as often as on the shard (12.3
+    // requirements of ~10 stored bytes each per set).
+    let (a, b, c) = (rng.below(5), rng.below(30), rng.below(12));
     match rng.below(10) {
-        0..=3 => {}
-        4..=6 => s.push_str(&format!(">={a}.{b}")),
-        7 => s.push_str(&format!(">={a}.{b},<{}", a + 1)),
-        8 => s.push_str(&format!("=={a}.{b}.{}", rng.below(10))),
+        0..=2 => {}
+        3..=5 => s.push_str(&format!(">={a}.{b}.{c}")),
+        6 => s.push_str(&format!(">={a}.{b},<{}", a + 1)),
+        7 => s.push_str(&format!(">={a}.{b}.{c},!={a}.{b}.{},<{}", c + 1, a + 2)),
+        8 => s.push_str(&format!("=={a}.{b}.{c}")),
         _ => s.push_str(&format!("~={a}.{b}")),
     }
-    let marker = if rng.chance(0.12) {
-        Some(MARKERS[rng.below(MARKERS.len() as u64) as usize])
+    let marker = if rng.chance(0.15) {
+        let shape = MARKERS[rng.below(MARKERS.len() as u64) as usize];
+        Some(shape.replace("{}", &(6 + rng.below(8)).to_string()))
     } else {
         None
     };
@@ -135,6 +151,43 @@ fn requirement(rng: &mut Rng, names: &[String], extra: Option<&str>) -> String {
         (Some(m), Some(e)) => s.push_str(&format!("; {m} and extra == \"{e}\"")),
     }
     s
+}
+
+/// A new requirement set drawn from scratch: (extras, requirements, extras' included).
+fn fresh_requirements(
+    rng: &mut Rng,
+    names: &[String],
+    canon: &mut impl FnMut(String) -> String,
+) -> (Vec<String>, Vec<String>) {
+    let n_extras = if rng.chance(P_EXTRAS) {
+        1 + rng.below(4) as usize
+    } else {
+        0
+    };
+    let extras: Vec<String> = (0..n_extras)
+        .map(|_| {
+            if rng.chance(0.5) {
+                COMMON_EXTRAS[rng.below(COMMON_EXTRAS.len() as u64) as usize].to_string()
+            } else {
+                let syl = SYLLABLES[rng.below(SYLLABLES.len() as u64) as usize];
+                format!("{syl}{}", rng.below(50))
+            }
+        })
+        .collect();
+    let n_reqs = if rng.chance(P_NO_REQUIREMENTS) {
+        0
+    } else {
+        1 + rng.zipf(REQS_ZIPF)
+    };
+    let mut reqs: Vec<String> = (0..n_reqs)
+        .map(|_| canon(requirement(rng, names, None)))
+        .collect();
+    for e in &extras {
+        for _ in 0..1 + rng.below(3) {
+            reqs.push(canon(requirement(rng, names, Some(e))));
+        }
+    }
+    (extras, reqs)
 }
 
 /// A universe of `projects` projects, identical for identical `(projects, seed)`.
@@ -157,8 +210,17 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
         let binary = rng.chance(P_BINARY);
         let mut time = FINISHED_AT - 86_400 * 365 * 10 + rng.below(86_400 * 365 * 5) as i64;
         let mut meta: Option<Arc<Metadata>> = None;
+        let mut prev: Option<(Vec<String>, Vec<String>)> = None;
+        let mut wheel_meta: Option<Arc<Metadata>> = None;
         let mut releases = Vec::with_capacity(n_releases);
         let stem = display.replace('-', "_");
+        // Older sdists keep the display name's dashes while wheels use underscores, so one
+        // kind stores its stem per file (shard: 5.9 % of kept files store a stem).
+        let sdist_stem = if rng.chance(P_DASHED_SDIST) {
+            display.clone()
+        } else {
+            stem.clone()
+        };
         for k in 0..n_releases {
             let version = if rng.chance(0.05) {
                 format!("{}.{}.0rc{}", k / 10, k % 10, 1 + rng.below(3))
@@ -167,28 +229,20 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
             };
             time += rng.below(86_400 * 60) as i64;
             if meta.is_none() || rng.chance(P_NEW_REQUIREMENTS) {
-                let n_extras = if rng.chance(0.15) {
-                    1 + rng.below(3) as usize
-                } else {
-                    0
-                };
-                let extras: Vec<String> = ["test", "docs", "dev"][..n_extras]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
-                let n_reqs = if rng.chance(P_NO_REQUIREMENTS) {
-                    0
-                } else {
-                    1 + rng.zipf(REQS_ZIPF)
-                };
-                let mut reqs: Vec<String> = (0..n_reqs)
-                    .map(|_| canon(requirement(&mut rng, &names, None)))
-                    .collect();
-                for e in &extras {
-                    for _ in 0..1 + rng.below(3) {
-                        reqs.push(canon(requirement(&mut rng, &names, Some(e))));
+                let (extras, reqs) = match prev.take() {
+                    // Most changes edit the previous set: one requirement replaced, sometimes
+                    // one added (the shard's sets are many, large and alike).
+                    Some((extras, mut reqs)) if rng.chance(P_EDIT) && !reqs.is_empty() => {
+                        let at = rng.below(reqs.len() as u64) as usize;
+                        reqs[at] = canon(requirement(&mut rng, &names, None));
+                        if rng.chance(0.3) {
+                            reqs.push(canon(requirement(&mut rng, &names, None)));
+                        }
+                        (extras, reqs)
                     }
-                }
+                    _ => fresh_requirements(&mut rng, &names, &mut canon),
+                };
+                prev = Some((extras.clone(), reqs.clone()));
                 let pyproject = rng.chance(0.4);
                 let build = if pyproject {
                     ReqSet::known(
@@ -203,11 +257,11 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                 } else {
                     ReqSet::known("setup.py-static", vec![])
                 };
-                meta = Some(Arc::new(Metadata {
+                let sdist_meta = Metadata {
                     requires_dist: if rng.chance(0.03) {
                         ReqSet::default()
                     } else {
-                        ReqSet::known("metadata", reqs)
+                        ReqSet::known("pkg-info", reqs)
                     },
                     build_requires: build,
                     setup_requires: setup,
@@ -216,7 +270,27 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                     build_backend: pyproject.then(|| "setuptools.build_meta".to_string()),
                     has_build_system: pyproject,
                     unknown_reason: None,
-                }));
+                };
+                // A wheel's metadata comes from its METADATA and has no build requirements,
+                // so a release's wheels and sdist have two records (shard: 0.48 metadata
+                // records per release).
+                let wheel = Metadata {
+                    requires_dist: ReqSet {
+                        source: sdist_meta
+                            .requires_dist
+                            .source
+                            .as_ref()
+                            .map(|_| "metadata".into()),
+                        ..sdist_meta.requires_dist.clone()
+                    },
+                    build_requires: ReqSet::default(),
+                    setup_requires: ReqSet::default(),
+                    build_backend: None,
+                    has_build_system: false,
+                    ..sdist_meta.clone()
+                };
+                meta = Some(Arc::new(sdist_meta));
+                wheel_meta = Some(Arc::new(wheel));
             }
             let file = |rng: &mut Rng, filename: String, kind| {
                 let digest = rng.bytes32();
@@ -230,7 +304,11 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                     requires_python: meta.as_ref().and_then(|m| m.requires_python.clone()),
                     yanked: false,
                     yanked_reason: None,
-                    metadata: meta.clone(),
+                    metadata: if kind == FileKind::Wheel {
+                        wheel_meta.clone()
+                    } else {
+                        meta.clone()
+                    },
                 }
             };
             let mut files = Vec::new();
@@ -238,7 +316,7 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
             if roll < SDIST_BELOW || binary {
                 files.push(file(
                     &mut rng,
-                    format!("{stem}-{version}.tar.gz"),
+                    format!("{sdist_stem}-{version}.tar.gz"),
                     FileKind::Sdist,
                 ));
             }

@@ -253,22 +253,22 @@ fn wrong_magic_and_future_versions() {
             .unwrap(),
         DbError::NotPinionDb
     ));
-    let mut v4 = fixture_db();
-    v4[8..12].copy_from_slice(&4u32.to_le_bytes());
-    let err = Database::from_bytes(v4).err().unwrap();
+    let mut v5 = fixture_db();
+    v5[8..12].copy_from_slice(&5u32.to_le_bytes());
+    let err = Database::from_bytes(v5).err().unwrap();
     assert_eq!(
         err.to_string(),
-        "database format 4 is newer than this resolver (reads 3)\nhint: update pinion to a release that reads format 4, or pin a database published in format 3"
+        "database format 5 is newer than this resolver (reads 4)\nhint: update pinion to a release that reads format 5, or pin a database published in format 4"
     );
-    // A v2 database (hashes in the core file, before the hash shards) is refused before any
-    // of its sections are read, with what to do about it.
-    let mut v2 = fixture_db();
-    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let err = Database::from_bytes(v2).err().unwrap();
-    assert!(matches!(err, DbError::OlderFormat { found: 2, reads: 3 }));
+    // A v3 database (published as a gzip tarball) is refused before any of its sections are
+    // read, with what to do about it.
+    let mut v3 = fixture_db();
+    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let err = Database::from_bytes(v3).err().unwrap();
+    assert!(matches!(err, DbError::OlderFormat { found: 3, reads: 4 }));
     assert!(
         err.to_string()
-            .starts_with("database format 2 is older than this resolver (reads 3): rebuild it"),
+            .starts_with("database format 3 is older than this resolver (reads 4): rebuild it"),
         "{err}"
     );
 }
@@ -310,9 +310,9 @@ fn random_garbage_never_panics() {
         .unwrap();
 }
 
-fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let mut tar = tar::Builder::new(gz);
+fn tar_xz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let xz = xz2::write::XzEncoder::new(Vec::new(), 6);
+    let mut tar = tar::Builder::new(xz);
     for (name, data) in members {
         let mut h = tar::Header::new_ustar();
         h.set_path(name).unwrap();
@@ -321,35 +321,61 @@ fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
         h.set_cksum();
         tar.append(&h, *data).unwrap();
     }
-    let mut gz = tar.into_inner().unwrap();
-    gz.flush().unwrap();
-    gz.finish().unwrap()
+    let mut xz = tar.into_inner().unwrap();
+    xz.flush().unwrap();
+    xz.finish().unwrap()
 }
 
 #[test]
 fn tarball_problems() {
     let db = fixture_db();
-    let err = Database::from_bytes(tar_gz(&[("pinion.db", &db)]))
+    let err = Database::from_bytes(tar_xz(&[("pinion-db/pinion.db", &db)]))
         .err()
         .unwrap();
     assert!(
-        matches!(err, DbError::MissingMember("manifest.json")),
+        matches!(err, DbError::MissingMember("pinion-db/manifest.json")),
         "{err}"
     );
-    let err = Database::from_bytes(tar_gz(&[("manifest.json", b"{\"sha256\": \"00\"}")]))
-        .err()
-        .unwrap();
-    assert!(matches!(err, DbError::MissingMember("pinion.db")), "{err}");
-    let err = Database::from_bytes(tar_gz(&[
+    // Members outside the one top-level directory (format 3's layout) are not the database.
+    let err = Database::from_bytes(tar_xz(&[
         ("manifest.json", b"{\"sha256\": \"00\"}"),
         ("pinion.db", &db),
     ]))
     .err()
     .unwrap();
+    assert!(
+        matches!(err, DbError::MissingMember("pinion-db/manifest.json")),
+        "{err}"
+    );
+    let err = Database::from_bytes(tar_xz(&[(
+        "pinion-db/manifest.json",
+        b"{\"sha256\": \"00\"}",
+    )]))
+    .err()
+    .unwrap();
+    assert!(
+        matches!(err, DbError::MissingMember("pinion-db/pinion.db")),
+        "{err}"
+    );
+    let err = Database::from_bytes(tar_xz(&[
+        ("pinion-db/manifest.json", b"{\"sha256\": \"00\"}"),
+        ("pinion-db/pinion.db", &db),
+    ]))
+    .err()
+    .unwrap();
     assert!(matches!(err, DbError::ManifestSha256 { .. }), "{err}");
-    let err = Database::from_bytes(tar_gz(&[
-        ("manifest.json", b"not json"),
-        ("pinion.db", &db),
+    // A format 3 tarball (gzip) is refused with what to do, before it is unpacked.
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b"anything").unwrap();
+        e.finish().unwrap()
+    };
+    let err = Database::from_bytes(gz).err().unwrap();
+    assert!(matches!(err, DbError::GzipTarball { reads: 4 }), "{err}");
+    assert!(err.to_string().contains("hint: rebuild it"), "{err}");
+    let err = Database::from_bytes(tar_xz(&[
+        ("pinion-db/manifest.json", b"not json"),
+        ("pinion-db/pinion.db", &db),
     ]))
     .err()
     .unwrap();

@@ -23,7 +23,7 @@ fn dbgen(args: &[&str]) -> (bool, String, String) {
 fn inspect_snapshots() {
     let dir = tempfile::tempdir().unwrap();
     let state = fixture_state(dir.path());
-    let out = dir.path().join("db.tar.gz");
+    let out = dir.path().join("db.tar.xz");
     let out = out.to_str().unwrap();
     let shards = dir.path().join("shards");
     let shards = shards.to_str().unwrap();
@@ -49,8 +49,8 @@ fn inspect_snapshots() {
 fn build_verify_and_created_at() {
     let dir = tempfile::tempdir().unwrap();
     let state = fixture_state(dir.path());
-    let a = dir.path().join("a.tar.gz");
-    let b = dir.path().join("b.tar.gz");
+    let a = dir.path().join("a.tar.xz");
+    let b = dir.path().join("b.tar.xz");
     let raw = dir.path().join("pinion.db");
     let shards = dir.path().join("shards");
     let shards = shards.to_str().unwrap();
@@ -132,7 +132,7 @@ fn synth_then_build() {
         state.to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
-    let out = dir.path().join("db.tar.gz");
+    let out = dir.path().join("db.tar.xz");
     let (ok, _, err) = dbgen(&build_args(
         state.to_str().unwrap(),
         out.to_str().unwrap(),

@@ -39,7 +39,7 @@ fn build_refuses_to_write_over_its_own_state() {
     let respelled = dir.path().join(".").join("state.sqlite");
     let respelled = respelled.to_str().unwrap();
     let raw = dir.path().join("pinion.db");
-    let tarball = dir.path().join("db.tar.gz");
+    let tarball = dir.path().join("db.tar.xz");
     for args in [
         vec!["--out", &state],
         vec!["--out", respelled],
@@ -74,7 +74,7 @@ fn build_refuses_to_write_over_its_own_state() {
 fn a_failing_raw_out_leaves_no_new_tarball() {
     let dir = tempfile::tempdir().unwrap();
     let state = fixture_state(dir.path());
-    let out = dir.path().join("db.tar.gz");
+    let out = dir.path().join("db.tar.xz");
     let raw = dir.path().join("missing-dir").join("pinion.db");
     let shards = dir.path().join("shards");
     let o = dbgen(&build_args(
@@ -96,7 +96,7 @@ fn a_failing_raw_out_leaves_no_new_tarball() {
     ));
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(std::fs::read(&out).unwrap(), b"previous");
-    assert_eq!(listing(dir.path()), ["db.tar.gz", "state.sqlite"]);
+    assert_eq!(listing(dir.path()), ["db.tar.xz", "state.sqlite"]);
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn outputs_are_replaced_whole_never_rewritten_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let state = fixture_state(dir.path());
     let raw = dir.path().join("pinion.db");
-    let out = dir.path().join("db.tar.gz");
+    let out = dir.path().join("db.tar.xz");
     let shards = dir.path().join("shards");
     let build = |created_at: &str| {
         let o = dbgen(&build_args(
@@ -132,13 +132,13 @@ fn outputs_are_replaced_whole_never_rewritten_in_place() {
     assert_eq!(seen, old, "the open file was rewritten under its reader");
     assert_eq!(
         listing(dir.path()),
-        ["db.tar.gz", "pinion.db", "shards", "state.sqlite"]
+        ["db.tar.xz", "pinion.db", "shards", "state.sqlite"]
     );
 }
 
 fn built_db(dir: &Path) -> String {
     let state = fixture_state(dir);
-    let out = dir.join("db.tar.gz");
+    let out = dir.join("db.tar.xz");
     let shards = dir.join("shards");
     let o = dbgen(&build_args(
         &state,

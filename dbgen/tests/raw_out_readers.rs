@@ -29,7 +29,7 @@ fn a_mapped_raw_database_is_unaffected_by_a_rebuild_over_it() {
             .arg("--state")
             .arg(state)
             .arg("--out")
-            .arg(dir.path().join("pinion-db.tar.gz"))
+            .arg(dir.path().join("pinion-db.tar.xz"))
             .arg("--raw-out")
             .arg(&raw)
             .arg("--shards-out")

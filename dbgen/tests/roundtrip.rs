@@ -78,7 +78,7 @@ fn fixture_builds_deterministically_through_files() {
         ),
         (1, 1, 5)
     );
-    let path = dir.path().join("pinion-db.tar.gz");
+    let path = dir.path().join("pinion-db.tar.xz");
     std::fs::write(&path, &a.tarball).unwrap();
     let raw = dir.path().join("pinion.db");
     std::fs::write(&raw, &a.db).unwrap();

@@ -28,7 +28,7 @@ enum Format {
 #[derive(Parser)]
 #[command(version, after_help = cli::exit_status_help(&cli::COMMON))]
 struct Cli {
-    /// The database: a raw pinion.db or the published .tar.gz.
+    /// The database: a raw pinion.db or the published .tar.xz.
     #[arg(long)]
     db: PathBuf,
     /// Requirements file (repeatable).

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn sample_db() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample/pinion-db.tar.gz")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample/pinion-db.tar.xz")
 }
 
 fn sample_shards() -> PathBuf {

@@ -47,10 +47,10 @@ publish() { "$repo/scripts/publish.sh" --state "$tmp/state" --index "$index" --a
 
 echo "--- day 1"
 publish --out "$tmp/day1" --date 2026-01-01 >/dev/null
-db1=$tmp/day1/pinion-db-2026-01-01.tar.gz
+db1=$tmp/day1/pinion-db-2026-01-01.tar.xz
 [ -f "$db1" ] || fail "day 1 tarball missing"
-"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt1.tar.gz" --shards-out "$tmp/rebuilt1-shards" --created-at 2026-01-01T00:00:00Z
-cmp "$db1" "$tmp/rebuilt1.tar.gz" || fail "day 1 tarball is not reproducible from its crawl state"
+"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt1.tar.xz" --shards-out "$tmp/rebuilt1-shards" --created-at 2026-01-01T00:00:00Z
+cmp "$db1" "$tmp/rebuilt1.tar.xz" || fail "day 1 tarball is not reproducible from its crawl state"
 diff -r "$tmp/day1/shards" "$tmp/rebuilt1-shards" || fail "day 1 hash shards are not reproducible from its crawl state"
 "$bin/dbgen" inspect "$db1" gamma | grep -q "^0\.9 " || fail "day 1 DB lacks gamma 0.9"
 
@@ -58,7 +58,7 @@ echo "--- day 2"
 cp "$tmp/day2.json" "$tmp/universe.json"
 : >"$tmp/requests.log"
 publish --out "$tmp/day2" --date 2026-01-02 >/dev/null
-db2=$tmp/day2/pinion-db-2026-01-02.tar.gz
+db2=$tmp/day2/pinion-db-2026-01-02.tar.xz
 # The only file-level requests are for the two new files: alpha 1.2's wheel metadata and its sdist.
 grep '^GET /files/' "$tmp/requests.log" | sort >"$tmp/file-requests"
 expected=$'GET /files/alpha-1.2-py3-none-any.whl.metadata\nGET /files/alpha-1.2.tar.gz'
@@ -68,8 +68,8 @@ expected=$'GET /files/alpha-1.2-py3-none-any.whl.metadata\nGET /files/alpha-1.2.
 "$bin/dbgen" inspect "$db2" gamma | grep -q "^0\.9 " && fail "day 2 DB still has removed gamma 0.9"
 "$bin/dbgen" inspect "$db2" beta | grep -q "^1\.0 .*YANKED" || fail "day 2 DB does not show beta 1.0 as yanked"
 "$bin/dbgen" inspect "$db1" beta | grep -qi "yanked" && fail "day 1 DB shows beta as yanked"
-"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt2.tar.gz" --shards-out "$tmp/rebuilt2-shards" --created-at 2026-01-02T00:00:00Z
-cmp "$db2" "$tmp/rebuilt2.tar.gz" || fail "day 2 tarball is not reproducible from its crawl state"
+"$bin/dbgen" build --state "$tmp/state/crawl.sqlite" --out "$tmp/rebuilt2.tar.xz" --shards-out "$tmp/rebuilt2-shards" --created-at 2026-01-02T00:00:00Z
+cmp "$db2" "$tmp/rebuilt2.tar.xz" || fail "day 2 tarball is not reproducible from its crawl state"
 diff -r "$tmp/day2/shards" "$tmp/rebuilt2-shards" || fail "day 2 hash shards are not reproducible from its crawl state"
 
 echo "--- shards"
@@ -78,7 +78,7 @@ for i in 0 1; do
   [ "$rc" -eq 0 ] || fail "shard $i crawl exited $rc"
 done
 "$bin/crawler" merge --out "$tmp/merged.sqlite" "$tmp/shard0.sqlite" "$tmp/shard1.sqlite"
-"$bin/dbgen" build --state "$tmp/merged.sqlite" --out "$tmp/merged.tar.gz" --shards-out "$tmp/merged-shards" --created-at 2026-01-02T00:00:00Z
-cmp "$db2" "$tmp/merged.tar.gz" || fail "shard + merge DB differs from the incremental crawl's DB"
+"$bin/dbgen" build --state "$tmp/merged.sqlite" --out "$tmp/merged.tar.xz" --shards-out "$tmp/merged-shards" --created-at 2026-01-02T00:00:00Z
+cmp "$db2" "$tmp/merged.tar.xz" || fail "shard + merge DB differs from the incremental crawl's DB"
 diff -r "$tmp/day2/shards" "$tmp/merged-shards" || fail "shard + merge hash shards differ from the incremental crawl's"
 echo "publish e2e: ok"

@@ -10,7 +10,7 @@
 #   bench.sh                       target/release/resolver (else debug) and the sample DB;
 #                                  requirement names from a resolution of sample/requirements/*.txt
 #   bench.sh RESOLVER DB NAMES     NAMES: file of requirement names, one per line (DB's hash
-#                                  shards beside it: X.tar.gz -> X-shards/),
+#                                  shards beside it: X.tar.xz -> X-shards/),
 #                                  all resolvable together (>= 200 for the largest set)
 #   bench.sh --synthetic           fake resolver over a generated 250-package universe
 #                                  (measures the library alone; resolver share is the fake's)
@@ -26,14 +26,14 @@ if [ "${1:-}" = --synthetic ]; then
   resolver="$here/fake-resolver/bin/resolver" db="$work/universe.json" names="$work/names"
 elif [ "${1:-}" = --synthetic-db ]; then
   python3 "$here/gen-crawl-state.py" "$here/../../crawler/schema.sql" 250 "$work/crawl.sqlite" "$work/names"
-  "$3" build --state "$work/crawl.sqlite" --out "$work/db.tar.gz" --shards-out "$work/db-shards" >&2
-  resolver="$2" db="$work/db.tar.gz" names="$work/names"
+  "$3" build --state "$work/crawl.sqlite" --out "$work/db.tar.xz" --shards-out "$work/db-shards" >&2
+  resolver="$2" db="$work/db.tar.xz" names="$work/names"
 elif [ $# -eq 0 ]; then
   resolver="$repo/target/release/resolver"; [ -x "$resolver" ] || resolver="$repo/target/debug/resolver"
   [ -x "$resolver" ] || { echo "bench.sh: no resolver binary; run cargo build --release -p resolver" >&2; exit 1; }
-  db="$repo/sample/pinion-db.tar.gz"
+  db="$repo/sample/pinion-db.tar.xz"
   mkdir -p "$work/db"
-  tar -xzf "$db" -C "$work/db" pinion.db
+  tar -xJf "$db" -C "$work/db" --strip-components=1 pinion-db/pinion.db
   # Every package of one resolution resolves together; its names are the requirements.
   grep -hv '^#' "$repo"/sample/requirements/{web,data,notebook}.txt >"$work/all.txt"
   "$resolver" --db "$work/db/pinion.db" --shards "$repo/sample/pinion-db-shards" -r "$work/all.txt" --python 3.11.2 --system x86_64-linux \

@@ -15,12 +15,12 @@ trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break; sleep 0.1; done
 
 python3 "$here/make-crawl-state.py" "$repo/crawler/schema.sql" "$here/fixtures" "http://127.0.0.1:$port" "$work/crawl.sqlite"
-"$dbgen" build --state "$work/crawl.sqlite" --out "$work/pinion-db.tar.gz" --shards-out "$work/pinion-db-shards"
-[ -s "$work/pinion-db.tar.gz" ] || { echo "dbgen wrote no DB"; exit 1; }
+"$dbgen" build --state "$work/crawl.sqlite" --out "$work/pinion-db.tar.xz" --shards-out "$work/pinion-db-shards"
+[ -s "$work/pinion-db.tar.xz" ] || { echo "dbgen wrote no DB"; exit 1; }
 mkdir -p "$work/resolver/bin"
 cp "$resolver" "$work/resolver/bin/resolver"
-# The hash shards travel beside the tarball (nix/db.nix: `X.tar.gz` -> `X-shards/`).
-[ -z "${3:-}" ] || { cp "$work/pinion-db.tar.gz" "$3"; cp -r "$work/pinion-db-shards" "${3%.tar.gz}-shards"; }
+# The hash shards travel beside the tarball (nix/db.nix: `X.tar.xz` -> `X-shards/`).
+[ -z "${3:-}" ] || { cp "$work/pinion-db.tar.xz" "$3"; cp -r "$work/pinion-db-shards" "${3%.tar.xz}-shards"; }
 expr='{ resolver, db }:
   let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver db; };
   in pinion.mkPython {
@@ -28,7 +28,7 @@ expr='{ resolver, db }:
     providers = { six = "sdist"; };
   }'
 NIX_PATH= nix-instantiate --read-write-mode --eval --strict --json --arg resolver "$work/resolver" \
-  --arg db "$work/pinion-db.tar.gz" -E "$expr" -A pinion.packages >"$work/packages.json"
+  --arg db "$work/pinion-db.tar.xz" -E "$expr" -A pinion.packages >"$work/packages.json"
 python3 - "$work/packages.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
@@ -43,12 +43,12 @@ assert got == want, f"resolution differs:\n got  {got}\n want {want}"
 assert p["six"]["format"] == "setuptools" and p["tomli"]["format"] == "pyproject", p
 print("resolved as expected:", ", ".join(f"{n}=={v[0]} ({v[1]})" for n, v in sorted(got.items())))
 PY
-env=$(NIX_PATH= nix-build --no-out-link --arg resolver "$work/resolver" --arg db "$work/pinion-db.tar.gz" -E "$expr")
+env=$(NIX_PATH= nix-build --no-out-link --arg resolver "$work/resolver" --arg db "$work/pinion-db.tar.xz" -E "$expr")
 "$env/bin/python" "$here/check_env.py" "$env" requests=2.31.0 six=1.16.0 tomli=2.0.1 idna=3.4 urllib3=2.0.7 certifi=2023.7.22 charset_normalizer=3.3.2
 
 # The nixpkgs provider through the real resolver: nixpkgs' (the stub's) requests 2.31.0.
 NIX_PATH= nix-instantiate --read-write-mode --eval --strict --json --arg resolver "$work/resolver" \
-  --arg db "$work/pinion-db.tar.gz" -E '{ resolver, db }:
+  --arg db "$work/pinion-db.tar.xz" -E '{ resolver, db }:
   let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver db; };
   in (pinion.mkPython { requirements = "requests"; providers.requests = "nixpkgs"; }).pinion.packages.requests' >"$work/nixpkgs.json"
 python3 - "$work/nixpkgs.json" <<'PY'
@@ -61,7 +61,7 @@ PY
 
 # Snapshot of mkPython { requirements = "requests==2.31.0"; } through the real resolver.
 NIX_PATH= nix-instantiate --read-write-mode --eval --strict --json --arg resolver "$work/resolver" \
-  --arg db "$work/pinion-db.tar.gz" -E '{ resolver, db }:
+  --arg db "$work/pinion-db.tar.xz" -E '{ resolver, db }:
   let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver db; };
   in (pinion.mkPython { requirements = "requests==2.31.0"; }).pinion' | python3 -m json.tool --sort-keys >"$work/snap.json"
 if [ -n "${PINION_UPDATE_SNAPSHOTS:-}" ]; then cp "$work/snap.json" "$here/expected/real-resolver-requests.json"; fi

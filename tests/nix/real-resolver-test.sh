@@ -99,24 +99,30 @@ for name, p in pypi.items():
     assert re.fullmatch("[0-9a-f]{64}", p["source"]["sha256"]) and p["source"]["sha256"] != "0" * 64, (name, p["source"])
     assert p["source"]["url"].startswith("https://"), (name, p["source"])
 PY
-shards="${db%.tar.gz}-shards"
+shards="${db%.tar.xz}-shards"
 [ -d "$shards" ] || { echo "no hash shards beside $db ($shards)"; exit 1; }
 
 echo "-- db = { url; sha256; shards_url; } over loopback: shards fetched by the manifest's sha256, same lock"
 mkdir -p "$work/www/shards"
-cp "$db" "$work/www/pinion-db.tar.gz"
+# Its own name per run: Nix caches fetched tarballs by URL.
+dbname="pinion-db-$(date +%s%N).tar.xz"
+cp "$db" "$work/www/$dbname"
 cp "$shards"/shard-*.bin "$work/www/shards/"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd "$work/www" && exec python3 -m http.server --bind 127.0.0.1 "$port" >"$work/http.log" 2>&1) &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break; sleep 0.1; done
-dbsha=$(sha256sum "$db" | cut -d' ' -f1)
+# The pin is the NAR hash of the unpacked tree (builtins.fetchTarball), computed here by Nix
+# itself from the tarball unpacked by tar.
+mkdir -p "$work/unpacked"
+tar -xJf "$db" -C "$work/unpacked"
+dbsha=$(nix --extra-experimental-features nix-command hash path --type sha256 --base16 "$work/unpacked/pinion-db")
 urlexpr='{ resolver, url, sha256, shards_url ? null, req }:
   let pinion = import '"$here"'/../.. { pkgs = import '"$here"'/../nixpkgs-stub { }; inherit resolver;
         db = { inherit url sha256; } // (if shards_url == null then { } else { inherit shards_url; }); };
   in pinion.mkLock { requirements = req; }'
-urlbuild() { NIX_PATH= nix-build --no-out-link --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/pinion-db.tar.gz" \
+urlbuild() { NIX_PATH= nix-build --no-out-link --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/$dbname" \
   --argstr sha256 "$dbsha" -E "$urlexpr" "$@"; }
 # A comment unique to this run makes new resolve derivations, so their logs show the runs.
 ureq="$req # $(date +%s%N)"
@@ -127,7 +133,7 @@ grep -q "pinion: resolving .* (0 hash shards)" "$work/url.log" || { cat "$work/u
 grep -q "pinion: resolving .* ([1-9][0-9]* hash shards)" "$work/url.log" || { cat "$work/url.log"; exit 1; }
 # Each shard is a fixed-output fetch pinned to the sha256 of the file the DB was built with
 # (Nix's fetcher then refuses other bytes: "hash mismatch").
-drv=$(NIX_PATH= nix-instantiate --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/pinion-db.tar.gz" \
+drv=$(NIX_PATH= nix-instantiate --arg resolver "$work/resolver" --argstr url "http://127.0.0.1:$port/$dbname" \
   --argstr sha256 "$dbsha" --argstr req "$ureq" --argstr shards_url "http://127.0.0.1:$port/shards" -E "$urlexpr" 2>"$work/err") \
   || { cat "$work/err"; exit 1; }
 fetched=0
@@ -139,6 +145,9 @@ for d in $(nix-store -qR "$drv" | grep -- '-pinion-db-shard-[0-9]*\.bin\.drv$');
 done
 [ "$fetched" -gt 0 ] || { echo "no shard fetch in the closure of $drv"; exit 1; }
 echo "$fetched shard fetches pinned to the shards' sha256"
+# Only the unpacked tree is in the store: no tarball in the closure of the resolution.
+if nix-store -qR "$drv" | grep -q '\.tar\.xz$'; then echo "a DB tarball is in the closure of $drv"; exit 1; fi
+nix-store -qR "$drv" | grep -q -- '-pinion-db$' || { echo "the fetched DB tree is not in the closure of $drv"; exit 1; }
 
 echo "-- without shards_url, the URL form names the setting"
 if urlbuild --argstr req "$ureq" >/dev/null 2>"$work/err"; then echo "resolved without shards"; exit 1; fi
@@ -146,9 +155,9 @@ grep -q 'has no `shards_url`' "$work/err" || { cat "$work/err"; exit 1; }
 
 echo "-- a DB path without its shards directory names the shard and the fix"
 mkdir -p "$work/lonely"
-cp "$db" "$work/lonely/pinion-db.tar.gz"
+cp "$db" "$work/lonely/pinion-db.tar.xz"
 if NIX_PATH= nix-instantiate --read-write-mode --eval --strict --json --arg resolver "$work/resolver" \
-  --arg db "$work/lonely/pinion-db.tar.gz" --argstr req "$req" -E "$expr" -A env >/dev/null 2>"$work/err"; then
+  --arg db "$work/lonely/pinion-db.tar.xz" --argstr req "$req" -E "$expr" -A env >/dev/null 2>"$work/err"; then
   echo "resolved without shards"; exit 1
 fi
 grep -q "needs the hash shard shard-[0-9]*.bin, which $work/lonely/pinion-db-shards (from the db argument) does not have" "$work/err" \

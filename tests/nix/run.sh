@@ -3,7 +3,7 @@
 # Needs tests/nix/setup-nix.sh to have run (root, sandbox = true).
 #   PINION_UPDATE_SNAPSHOTS=1  rewrite tests/nix/expected/*.json
 #   PINION_RESOLVER, PINION_DBGEN, PINION_DB: binaries and DB for the
-#     real-resolver tests (default: target/{release,debug}/{resolver,dbgen}, sample/pinion-db.tar.gz);
+#     real-resolver tests (default: target/{release,debug}/{resolver,dbgen}, sample/pinion-db.tar.xz);
 #   PINION_REQUIRE_RESOLVER=1  fail (instead of skip) when they are missing.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -110,7 +110,7 @@ fails_with cases/errors.nix requirements-not-string '`requirements` must be a st
 fails_with cases/errors.nix unknown-argument 'unknown argument(s) requirement' 'valid arguments are'
 fails_with cases/errors.nix unresolvable 'definitely-not-on-pypi is not in the database' 'pinion: the resolution failed'
 fails_with cases/errors.nix wrong-db-hash 'wrong hash for the database file' 'actual   sha256 = "' 'Change the sha256 in the db argument'
-fails_with cases/errors.nix missing-db 'does not exist' 'db = pkgs.fetchurl'
+fails_with cases/errors.nix missing-db 'does not exist' 'db = { url = ...; sha256 = ...; shards_url = ...; }'
 fails_with cases/errors.nix lock-wrong-python 'resolved for Python 3.10.4 but python is 3.11.2'
 fails_with cases/errors.nix lock-wrong-version 'lock_version 2'
 fails_with cases/errors.nix nixpkgs-attr-missing 'python.pkgs.foo_nonexistent'
@@ -146,7 +146,7 @@ if ev --option allow-import-from-derivation false cases/real.nix --argstr lock "
   ok "lock path evaluates with allow-import-from-derivation = false"
 else bad "lock path needs IFD" "$(cat "$work/err")"; fi
 if ev --option allow-import-from-derivation false --argstr lock "$work/pinion.lock.json" -E \
-  '{ lock }: ((import ./common.nix { db = /nonexistent/pinion-db.tar.gz; }).pinion.mkPython { lock = /. + lock; }).drvPath' \
+  '{ lock }: ((import ./common.nix { db = /nonexistent/pinion-db.tar.xz; }).pinion.mkPython { lock = /. + lock; }).drvPath' \
   >/dev/null 2>"$work/err"; then
   ok "lock path needs no DB (db = a missing file, without shards)"
 else bad "lock path with a missing DB" "$(cat "$work/err")"; fi
@@ -160,31 +160,53 @@ if pkg=$(real -A package 2>"$work/build.log"); then
     ok "buildPythonPackage from a local project built; it and its requirements import"; else bad "buildPythonPackage imports" "$out"; fi
 else bad "buildPythonPackage build" "$(cat "$work/build.log")"; fi
 if shell=$(real -A shell 2>"$work/build.log") && grep -q -- "-env" "$shell"; then ok "mkPythonShell builds with the env"; else bad "mkPythonShell" "$(cat "$work/build.log")"; fi
-cp fixtures/universe.json "$work/db.json"
-sha=$(sha256sum fixtures/universe.json | cut -d' ' -f1)
-if ev cases/fetched-db.nix --argstr url "$base/universe.json" --argstr sha256 "$sha" -A six >/dev/null 2>"$work/err"; then
-  ok "db = { url; sha256; } fetched and used"; else bad "db from url" "$(cat "$work/err")"; fi
-if ev cases/fetched-db.nix --argstr url "$base/universe.json" --argstr sha256 "$(printf 0%.0s $(seq 64))" -A six >/dev/null 2>"$work/err"; then
+# The published shape (data-format.md, *Publication*): one directory pinion-db/ in a .tar.xz,
+# pinned by the NAR hash of the unpacked tree (here the fake resolver's universe.json as
+# pinion.db). Its own name per run: Nix caches fetched tarballs by URL.
+mkdir -p "$work/urldb/pinion-db"
+cp fixtures/universe.json "$work/urldb/pinion-db/pinion.db"
+printf '{\n  "sha256": "%s"\n}\n' "$(sha256sum fixtures/universe.json | cut -d' ' -f1)" >"$work/urldb/pinion-db/manifest.json"
+urldb="urldb-$(date +%s%N).tar.xz"
+mkdir -p "$work/www-db"
+tar -cJf "$work/www-db/$urldb" -C "$work/urldb" pinion-db
+serve "$work/www-db"
+dbbase="http://127.0.0.1:$port"
+sha=$(nix --extra-experimental-features nix-command hash path --type sha256 --base16 "$work/urldb/pinion-db")
+if ev cases/fetched-db.nix --argstr url "$dbbase/$urldb" --argstr sha256 "$sha" -A six >/dev/null 2>"$work/err"; then
+  ok "db = { url; sha256 = NAR hash; } fetched unpacked and used"; else bad "db from url" "$(cat "$work/err")"; fi
+if ev -E "{ url, sha256 }: builtins.fetchTarball { inherit url sha256; }" --argstr url "$dbbase/$urldb" --argstr sha256 "$sha" >"$work/tree" 2>"$work/err" \
+  && [ "$(ls "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])))' "$work/tree")")" = "$(printf 'manifest.json\npinion.db')" ]; then
+  ok "the fetched DB is the unpacked tree (manifest.json, pinion.db), not the tarball"; else bad "fetched DB tree" "$(cat "$work/err" "$work/tree")"; fi
+if ev cases/fetched-db.nix --argstr url "$dbbase/$urldb" --argstr sha256 "$(printf 0%.0s $(seq 64))" -A six >/dev/null 2>"$work/err"; then
   bad "wrong url db hash accepted"
-elif grep -q "hash mismatch" "$work/err" && grep -q "pinion-db-fix-sha256-in-the-db-argument" "$work/err"; then
-  ok "wrong url db hash: mismatch error names the setting to fix"
+elif grep -q "hash mismatch in file downloaded from '$dbbase/$urldb'" "$work/err" && grep -q "specified: sha256:" "$work/err"; then
+  # builtins.fetchTarball names the URL, not the store path (nix/db.nix's name is not shown).
+  ok "wrong url db hash: mismatch error names the DB's URL and both hashes"
 else bad "wrong url db hash message" "$(cat "$work/err")"; fi
 # A tarball whose pinion.db does not match its manifest is refused once, when it is unpacked.
 mkdir -p "$work/baddb"
-tar -xzf ../../sample/pinion-db.tar.gz -C "$work/baddb"
-python3 - "$work/baddb/manifest.json" <<'PY'
+tar -xJf ../../sample/pinion-db.tar.xz -C "$work/baddb"
+python3 - "$work/baddb/pinion-db/manifest.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 m["sha256"] = ("0" if m["sha256"][0] != "0" else "1") + m["sha256"][1:]
 json.dump(m, open(sys.argv[1], "w"), indent=2, sort_keys=True)
 PY
-tar -czf "$work/bad-db.tar.gz" -C "$work/baddb" manifest.json pinion.db
+tar -cJf "$work/bad-db.tar.xz" -C "$work/baddb" pinion-db
 if ev -E "{ db }: (import ./common.nix { inherit db; }).pinion.resolve { requirements = \"six\"; }" \
-    --arg db "$work/bad-db.tar.gz" >/dev/null 2>"$work/err"; then
+    --arg db "$work/bad-db.tar.xz" >/dev/null 2>"$work/err"; then
   bad "DB whose manifest sha256 does not match was accepted"
 elif grep -q "but its manifest says" "$work/err"; then
   ok "DB tarball with a wrong manifest sha256: refused with a clear message"
 else bad "DB tarball with a wrong manifest sha256" "$(cat "$work/err")"; fi
+# A format 3 DB (a gzip tarball, members at the top) is refused, naming the format and the fix.
+tar -czf "$work/old-db.tar.gz" -C "$work/baddb/pinion-db" manifest.json pinion.db
+if ev -E "{ db }: (import ./common.nix { inherit db; }).pinion.resolve { requirements = \"six\"; }" \
+    --arg db "$work/old-db.tar.gz" >/dev/null 2>"$work/err"; then
+  bad "format 3 (gzip) DB tarball was accepted"
+elif grep -q "gzip tarball, as published up to database format 3" "$work/err" && grep -q "hint: rebuild it" "$work/err"; then
+  ok "format 3 (gzip) DB tarball: refused with a clear message"
+else bad "format 3 (gzip) DB tarball message" "$(cat "$work/err")"; fi
 
 section "what real nixpkgs does (stand-in, issue 11)"
 wheelfile() { python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$1" "$2"; }
@@ -249,13 +271,13 @@ section "real resolver (import-from-derivation)"
 bin="$repo/target/release"; [ -x "$bin/resolver" ] || bin="$repo/target/debug"
 resolver="${PINION_RESOLVER:-$bin/resolver}"
 dbgen="${PINION_DBGEN:-$bin/dbgen}"
-db="${PINION_DB:-$repo/sample/pinion-db.tar.gz}"
+db="${PINION_DB:-$repo/sample/pinion-db.tar.xz}"
 have_resolver=; [ -x "$resolver" ] && "$resolver" --help 2>&1 | grep -q -- --nixpkgs && have_resolver=1
 if [ -n "$have_resolver" ] && [ -x "$dbgen" ] && "$dbgen" build --help 2>&1 | grep -q -- --state; then
-  "$here/e2e-loopback-test.sh" "$dbgen" "$resolver" "$work/fixture-db.tar.gz" >"$work/e2e.log" 2>&1 \
+  "$here/e2e-loopback-test.sh" "$dbgen" "$resolver" "$work/fixture-db.tar.xz" >"$work/e2e.log" 2>&1 \
     && ok "crawl state -> dbgen -> resolver (IFD) -> sandboxed build -> imports (loopback PyPI)" || bad "end-to-end over loopback PyPI" "$(cat "$work/e2e.log")"
   # Without the sample DB, the fixture DB the end-to-end test built serves the tests below.
-  [ -f "$db" ] || db="$work/fixture-db.tar.gz"
+  [ -f "$db" ] || db="$work/fixture-db.tar.xz"
 elif [ -n "${PINION_REQUIRE_RESOLVER:-}" ]; then
   bad "end-to-end: need working $resolver and $dbgen"
 else skip "end-to-end over loopback PyPI: $resolver or $dbgen missing/not working (cargo build -p resolver -p dbgen)"; fi

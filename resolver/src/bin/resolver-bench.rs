@@ -15,7 +15,7 @@ use pinion_pep::cli::{self, Exit};
 #[derive(Parser)]
 #[command(after_help = cli::exit_status_help(&cli::COMMON))]
 struct Cli {
-    /// The pinion database (raw or .tar.gz).
+    /// The pinion database (raw or .tar.xz).
     #[arg(long)]
     db: PathBuf,
     /// Requirement sets (files).

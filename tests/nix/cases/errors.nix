@@ -45,7 +45,7 @@ in
       inherit pkgs;
       resolver = ../fake-resolver;
       db = {
-        path = "tests/nix/fixtures/no-such-db.tar.gz";
+        path = "tests/nix/fixtures/no-such-db.tar.xz";
       };
     }).mkPython
       { requirements = "six"; }

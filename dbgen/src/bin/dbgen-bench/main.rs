@@ -163,7 +163,7 @@ fn synthesize(n: usize, seed: u64, state: &Path) -> Result<()> {
 /// Builds `state` in a child and prints every figure; `daily` is the fraction of projects
 /// that change in a day (measured on the real shard), for the one-day update.
 fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<user::Shape> {
-    let tar = dir.join(format!("{tag}.tar.gz"));
+    let tar = dir.join(format!("{tag}.tar.xz"));
     let raw = dir.join(format!("{tag}.db"));
     let shard_dir = dir.join(format!("{tag}-shards"));
     let out = Command::new(std::env::current_exe()?)
@@ -187,7 +187,7 @@ fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<us
         it.next().unwrap_or("0").parse()?,
     );
     println!(
-        "build (load + write + tar.gz): {secs:.2} s, peak RSS {:.0} MiB",
+        "build (load + write + tar.xz): {secs:.2} s, peak RSS {:.0} MiB",
         hwm as f64 / 1024.0
     );
 
@@ -214,7 +214,7 @@ fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<us
     );
 
     sizes(&db)?;
-    let shape = user::shape(&db);
+    let mut shape = user::shape(&db);
     let artifacts = user::Artifacts {
         db: &db,
         tarball_len: tar_len as u64,
@@ -223,17 +223,21 @@ fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<us
     };
     let nf = c.files.max(1) as f64;
     let shard_total: u64 = artifacts.shard_lens.iter().sum();
-    let xz = user::compressed_len(&["xz", "-9", "-T1"], db.bytes())?;
-    let zst = user::compressed_len(&["zstd", "-19", "--long=27", "-q", "-c"], db.bytes())?;
+    let gz = gz_len(db.bytes());
     println!(
-        "per file: core tarball (gzip -9) {:.2} B, core xz -9 {:.2} B, core zstd -19 --long {:.2} B, pinion.db {:.2} B, hash shards {:.2} B",
+        "per file: core tarball (xz, as published) {:.2} B, core gzip -9 {:.2} B, pinion.db {:.2} B, hash shards {:.2} B",
         tar_len / nf,
-        xz as f64 / nf,
-        zst as f64 / nf,
+        gz as f64 / nf,
         db.bytes().len() as f64 / nf,
         shard_total as f64 / nf
     );
     let daily = daily.unwrap_or(shape.changed_7d as f64 / 7.0 / shape.projects.max(1) as f64);
+    shape.per_file = user::PerFile {
+        core: tar_len / nf,
+        raw: db.bytes().len() as f64 / nf,
+        shards: shard_total as f64 / nf,
+        daily,
+    };
     if tag == "synth" {
         let env = user::popular_env(&db, 100, 130);
         // Below full scale the core is scaled per file; the shards an environment fetches
@@ -247,10 +251,7 @@ fn measure(state: &Path, dir: &Path, tag: &str, daily: Option<f64>) -> Result<us
         );
     } else {
         println!(
-            "a random shard has no 100-package environment of its own: its per-file figures above scale to {:.0} MB of core tarball and {:.0} MB of pinion.db at {:.1} M files",
-            tar_len / nf * user::PYPI_FILES / 1e6,
-            db.bytes().len() as f64 / nf * user::PYPI_FILES / 1e6,
-            user::PYPI_FILES / 1e6
+            "a random shard has no 100-package environment of its own: see the per-file model in the shape table"
         );
     }
     latency(&raw, &db)?;
