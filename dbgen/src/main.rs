@@ -29,7 +29,7 @@ enum Command {
         /// The crawl state to read (SQLite, written by `crawler sync`; never modified).
         #[arg(long)]
         state: PathBuf,
-        /// The tarball to write (manifest.json + pinion.db).
+        /// The tarball to write (`pinion-db/manifest.json` + `pinion-db/pinion.db`, xz).
         #[arg(long)]
         out: PathBuf,
         /// RFC 3339 UTC or unix seconds; defaults to the state's last_sync_finished_at.
