@@ -2,22 +2,10 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use common::*;
 use crawler::testindex::{Config, TestFile, TestIndex};
-
-async fn crawler(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_crawler"))
-            .args(args)
-            .env("PINION_LOG", "error")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
 
 fn args(index: &TestIndex, state: &std::path::Path, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = vec![

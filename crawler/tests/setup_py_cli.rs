@@ -4,23 +4,10 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use crawler::testindex::{Config, TestFile, TestIndex, sdist};
-
-async fn crawler(args: &[&str]) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_crawler"))
-            .args(args)
-            .env("PINION_LOG", "error")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
 
 fn stdout(out: &Output) -> String {
     assert!(

@@ -18,6 +18,17 @@ struct Run {
     dir: tempfile::TempDir,
 }
 
+/// The resolver on `db` for `python` on x86_64-linux, without hash shards.
+fn resolver(db: &Path, req: &Path, python: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_resolver"));
+    c.arg("--db")
+        .arg(db)
+        .arg("-r")
+        .arg(req)
+        .args(["--python", python, "--system", "x86_64-linux"]);
+    c
+}
+
 impl Run {
     fn new() -> Run {
         Run {
@@ -31,23 +42,20 @@ impl Run {
         p
     }
 
+    /// The resolver on the sample database and its shards, for CPython 3.12.8.
     fn command(&self, req: &Path, extra: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_resolver"));
-        c.arg("--db")
-            .arg(sample_db())
-            .arg("--shards")
-            .arg(sample_shards())
-            .arg("-r")
-            .arg(req)
-            .args(["--python", "3.12.8", "--system", "x86_64-linux"])
-            .args(extra);
+        let mut c = resolver(&sample_db(), req, "3.12.8");
+        c.arg("--shards").arg(sample_shards()).args(extra);
         c
     }
 
     /// Runs the resolver; returns (exit code, stdout, stderr with the temp dir as `<dir>`).
     fn run(&self, req: &Path, extra: &[&str]) -> (i32, String, String) {
-        let out = self.command(req, extra).output().unwrap();
-        self.split(out)
+        self.output(&mut self.command(req, extra))
+    }
+
+    fn output(&self, c: &mut Command) -> (i32, String, String) {
+        self.split(c.output().unwrap())
     }
 
     fn split(&self, out: Output) -> (i32, String, String) {
@@ -131,17 +139,11 @@ fn python_versions_that_do_not_exist() {
     let run = Run::new();
     let req = run.file("r.txt", b"six\n");
     let with_python = |v: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_resolver"))
-            .arg("--db")
-            .arg(sample_db())
-            .arg("--shards")
-            .arg(sample_shards())
-            .arg("-r")
-            .arg(&req)
-            .args(["--python", v, "--system", "x86_64-linux"])
-            .output()
-            .unwrap();
-        run.split(out)
+        run.output(
+            resolver(&sample_db(), &req, v)
+                .arg("--shards")
+                .arg(sample_shards()),
+        )
     };
     let (code, _, future) = with_python("3.99.1");
     assert_eq!(code, 0, "{future}");
@@ -170,15 +172,7 @@ fn database_open_errors() {
     let run = Run::new();
     let req = run.file("r.txt", b"six\n");
     let missing = run.dir.path().join("nope.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_resolver"))
-        .arg("--db")
-        .arg(&missing)
-        .arg("-r")
-        .arg(&req)
-        .args(["--python", "3.12.8", "--system", "x86_64-linux"])
-        .output()
-        .unwrap();
-    let (code, _, err) = run.split(out);
+    let (code, _, err) = run.output(&mut resolver(&missing, &req, "3.12.8"));
     assert_eq!(code, 1);
     assert_eq!(
         err.matches("nope.db").count(),
@@ -192,15 +186,7 @@ fn database_open_errors() {
     let reads = u32::from_le_bytes(newer[8..12].try_into().unwrap());
     newer[8..12].copy_from_slice(&(reads + 1).to_le_bytes());
     let newer = run.file("newer.db", &newer);
-    let out = Command::new(env!("CARGO_BIN_EXE_resolver"))
-        .arg("--db")
-        .arg(&newer)
-        .arg("-r")
-        .arg(&req)
-        .args(["--python", "3.12.8", "--system", "x86_64-linux"])
-        .output()
-        .unwrap();
-    let (code, _, err) = run.split(out);
+    let (code, _, err) = run.output(&mut resolver(&newer, &req, "3.12.8"));
     assert_eq!(code, 1);
     insta::assert_snapshot!(
         "db_newer_format",
@@ -275,18 +261,12 @@ fn a_damaged_database_never_yields_a_lock() {
     let mut bytes = db.into_bytes();
     let raw = run.file("pinion.db", &bytes);
     let resolve = |db: &Path| {
-        let out = Command::new(env!("CARGO_BIN_EXE_resolver"))
-            .arg("--db")
-            .arg(db)
-            .arg("--shards")
-            .arg(sample_shards())
-            .arg("-r")
-            .arg(&req)
-            .args(["--python", "3.12.8", "--system", "x86_64-linux"])
-            .args(["--db-sha256", &good_sha])
-            .output()
-            .unwrap();
-        run.split(out)
+        run.output(
+            resolver(db, &req, "3.12.8")
+                .arg("--shards")
+                .arg(sample_shards())
+                .args(["--db-sha256", &good_sha]),
+        )
     };
     let (code, _, err) = resolve(&raw);
     assert_eq!(code, 0, "the undamaged file resolves: {err}");

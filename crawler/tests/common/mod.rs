@@ -2,7 +2,9 @@
 //! and query the resulting state.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use crawler::http::{Http, HttpConfig};
@@ -16,6 +18,20 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
 
 #[allow(unused_imports)] // like `dead_code` above: not every test binary crawls
 pub use crawler::testindex::sync_options as options;
+
+/// Runs the `crawler` binary (logs quiet) off the async runtime's worker threads.
+pub async fn crawler(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Output {
+    let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_crawler"))
+            .args(args)
+            .env("PINION_LOG", "error")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
 
 pub fn http() -> Http {
     Http::new(HttpConfig {
