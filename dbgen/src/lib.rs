@@ -8,6 +8,7 @@ pub mod state;
 pub mod synth;
 
 use std::path::Path;
+use std::time::Instant;
 
 use pinion_db::{BuildOptions, WriteError, WriteStats, Writer, Written, tarball};
 
@@ -36,6 +37,24 @@ pub struct Built {
     pub write: WriteStats,
 }
 
+/// A database written but not packed yet: [`Unpacked::pack`] compresses it, which at PyPI
+/// scale takes as long as everything before it, so `dbgen build` writes the raw database
+/// and the shards to disk meanwhile.
+pub struct Unpacked {
+    pub db: Vec<u8>,
+    pub shards: Vec<Vec<u8>>,
+    pub load: state::LoadStats,
+    pub write: WriteStats,
+    info: pinion_db::DbInfo,
+}
+
+/// The packed form of an [`Unpacked`] database.
+pub struct Packed {
+    pub tarball: Vec<u8>,
+    /// See [`Built::nar_sha256`].
+    pub nar_sha256: String,
+}
+
 /// `dbgen build`: crawl state → tarball. `created_at` defaults to the state's
 /// `meta.last_sync_finished_at`, so the output is a function of the state alone.
 pub fn build(
@@ -43,15 +62,73 @@ pub fn build(
     created_at: Option<i64>,
     shard_count: Option<u32>,
 ) -> Result<Built, BuildError> {
+    let unpacked = write(state_path, created_at, shard_count, &mut |_| {})?;
+    let Packed {
+        tarball,
+        nar_sha256,
+    } = unpacked.pack()?;
+    let Unpacked {
+        db,
+        shards,
+        load,
+        write,
+        ..
+    } = unpacked;
+    Ok(Built {
+        tarball,
+        nar_sha256,
+        db,
+        shards,
+        load,
+        write,
+    })
+}
+
+/// How far [`write`] has come, for a progress display (`dbgen build` draws a bar).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Reading starts: the state lists this many projects.
+    Reading { projects: u64 },
+    /// This many projects have been read and written.
+    Read { projects: u64 },
+    /// Every project is in; the sections and shards are being laid out.
+    LayingOut,
+}
+
+/// The first half of [`build`]: reads the state and writes the database and its shards,
+/// telling `progress` how far it has come.
+pub fn write(
+    state_path: &Path,
+    created_at: Option<i64>,
+    shard_count: Option<u32>,
+    progress: &mut dyn FnMut(Step),
+) -> Result<Unpacked, BuildError> {
+    let start = Instant::now();
     let reader = state::StateReader::open(state_path)?;
     let created_at = created_at
         .or(reader.finished_at)
         .ok_or(state::StateError::NoCreatedAt)?;
+    progress(Step::Reading {
+        projects: reader.project_count()?,
+    });
     let mut writer = Writer::new();
     let mut load = state::LoadStats::default();
+    let mut read = 0;
     reader.for_each_project(&mut load, |p| {
-        writer.add_project(p).map_err(BuildError::from)
+        writer.add_project(p).map_err(BuildError::from)?;
+        read += 1;
+        if read % 1024 == 0 {
+            progress(Step::Read { projects: read });
+        }
+        Ok::<(), BuildError>(())
     })?;
+    progress(Step::LayingOut);
+    tracing::info!(
+        seconds = start.elapsed().as_secs_f64(),
+        files = load.files,
+        "read the crawl state"
+    );
+    let laying_out = Instant::now();
     let (written, write) = writer.finish(
         &reader.index_url,
         reader.last_serial,
@@ -65,14 +142,34 @@ pub fn build(
     let database = pinion_db::Database::from_bytes(db)?;
     let info = database.info();
     let db = database.into_bytes();
-    let tarball = tarball::build_tarball(&db, &info)?;
-    let nar_sha256 = tarball::nar_sha256(&db, &info);
-    Ok(Built {
-        tarball,
-        nar_sha256,
+    tracing::info!(
+        seconds = laying_out.elapsed().as_secs_f64(),
+        bytes = db.len(),
+        "laid out the database and its shards"
+    );
+    Ok(Unpacked {
         db,
         shards,
         load,
         write,
+        info,
     })
+}
+
+impl Unpacked {
+    /// The deterministic tarball and the NAR hash of its tree.
+    pub fn pack(&self) -> Result<Packed, BuildError> {
+        let start = Instant::now();
+        let tarball = tarball::build_tarball(&self.db, &self.info)?;
+        let nar_sha256 = tarball::nar_sha256(&self.db, &self.info);
+        tracing::info!(
+            seconds = start.elapsed().as_secs_f64(),
+            bytes = tarball.len(),
+            "packed the tarball"
+        );
+        Ok(Packed {
+            tarball,
+            nar_sha256,
+        })
+    }
 }

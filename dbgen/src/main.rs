@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use dbgen::Step;
+use indicatif::{ProgressBar, ProgressStyle};
 use pinion_db::Database;
 use pinion_pep::cli::{self, Exit, UsageError};
 
@@ -134,21 +136,55 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(raw) = &raw_out {
                 ensure_distinct(&out, raw)?;
             }
-            let built = dbgen::build(&state, created_at, shards)
-                .with_context(|| format!("building from `{}`", state.display()))?;
-            // Replaced whole (temporary file renamed): a resolver that has the old raw
-            // database memory-mapped keeps reading the old file instead of dying of SIGBUS.
-            // The raw DB first: if it cannot be written, no new shards or tarball are left
-            // behind either; the tarball last, as it lists the shards' sha256.
-            if let Some(raw) = &raw_out {
-                pinion_pep::output::write_atomic(raw, &built.db)?;
-            }
-            write_shards(&shards_out, &built.shards)?;
-            pinion_pep::output::write_atomic(&out, &built.tarball)?;
+            // Drawn only when stderr is a terminal.
+            let bar = ProgressBar::new(0).with_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {msg:12} {bar:30} {pos}/{len} projects",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let built = dbgen::write(&state, created_at, shards, &mut |step| match step {
+                Step::Reading { projects } => {
+                    bar.set_length(projects);
+                    bar.set_message("reading");
+                }
+                Step::Read { projects } => bar.set_position(projects),
+                Step::LayingOut => {
+                    bar.set_position(bar.length().unwrap_or(0));
+                    bar.set_message("laying out");
+                }
+            })
+            .with_context(|| format!("building from `{}`", state.display()))?;
+            bar.set_message("compressing");
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            // Compressing takes both cores for minutes at PyPI scale; the raw DB and the
+            // shards go to disk meanwhile. Each output is replaced whole (temporary file
+            // renamed): a resolver that has the old raw database memory-mapped keeps reading
+            // the old file instead of dying of SIGBUS. The raw DB first: if it cannot be
+            // written, no new shards or tarball are left behind either; the tarball last,
+            // as it lists the shards' sha256.
+            let (packed, written) = std::thread::scope(|s| {
+                let packing = s.spawn(|| built.pack());
+                let written = (|| -> Result<()> {
+                    if let Some(raw) = &raw_out {
+                        pinion_pep::output::write_atomic(raw, &built.db)?;
+                    }
+                    write_shards(&shards_out, &built.shards)
+                })();
+                (packing.join(), written)
+            });
+            bar.finish_and_clear();
+            written?;
+            let packed = match packed {
+                Ok(packed) => packed,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            let packed = packed.with_context(|| format!("building from `{}`", state.display()))?;
+            pinion_pep::output::write_atomic(&out, &packed.tarball)?;
             if let Some(path) = &nar_sha256_out {
                 pinion_pep::output::write_atomic(
                     path,
-                    format!("{}\n", built.nar_sha256).as_bytes(),
+                    format!("{}\n", packed.nar_sha256).as_bytes(),
                 )?;
             }
             let (l, w) = (&built.load, &built.write);
@@ -160,8 +196,8 @@ fn run(cli: Cli) -> Result<()> {
                  {} bad wheel names, {} without URL, {} empty releases, {} bad extras; {} unparsable requirements kept \
                  as notes of {} partial metadata records",
                 out.display(),
-                built.tarball.len(),
-                built.nar_sha256,
+                packed.tarball.len(),
+                packed.nar_sha256,
                 built.db.len(),
                 built.shards.len(),
                 shards_out.display(),
@@ -232,7 +268,6 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             out,
         } => {
-            let universe = dbgen::synth::universe(projects, seed);
             if out.exists() {
                 bail!(
                     "`{}` exists; synth writes a fresh state\nhint: remove it or pass another `--out`",
@@ -244,7 +279,7 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("creating `{}`", out.display()))?;
             let mut conn = rusqlite::Connection::open(tmp.path())
                 .with_context(|| format!("creating `{}`", out.display()))?;
-            dbgen::state::save(&universe, dbgen::synth::FINISHED_AT, &mut conn)
+            dbgen::synth::save_state(projects, seed, &mut conn)
                 .context("writing the synthetic state")?;
             drop(conn);
             tmp.persist_noclobber(&out)

@@ -190,22 +190,77 @@ fn fresh_requirements(
     (extras, reqs)
 }
 
+/// The synthetic index URL and serial.
+pub const INDEX_URL: &str = "https://pypi.org/simple/";
+pub const LAST_SERIAL: u64 = 25_000_000;
+
 /// A universe of `projects` projects, identical for identical `(projects, seed)`.
 pub fn universe(projects: usize, seed: u64) -> Universe {
-    let mut rng = Rng(seed);
-    let named: Vec<(String, String)> = (0..projects).map(|i| project_name(&mut rng, i)).collect();
-    let names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
-    let mut canonical: HashMap<String, String> = HashMap::new();
-    let mut canon = |raw: String| -> String {
-        canonical
-            .entry(raw)
-            .or_insert_with_key(|raw| {
-                pinion_pep::canonical_requirement(raw).expect("synthetic requirements parse")
-            })
-            .clone()
-    };
-    let mut out = Vec::with_capacity(projects);
-    for (name, display) in named {
+    Universe {
+        index_url: INDEX_URL.into(),
+        last_serial: LAST_SERIAL,
+        projects: Projects::new(projects, seed).collect(),
+    }
+}
+
+/// Writes the crawl state of [`universe`]`(projects, seed)` to `conn`, one project at a time.
+pub fn save_state(
+    projects: usize,
+    seed: u64,
+    conn: &mut rusqlite::Connection,
+) -> rusqlite::Result<()> {
+    crate::state::save_projects(
+        INDEX_URL,
+        LAST_SERIAL,
+        Projects::new(projects, seed),
+        FINISHED_AT,
+        conn,
+    )
+}
+
+/// The projects of [`universe`], one at a time: a full-scale universe (≈ 17 M files) does
+/// not fit in memory at once, so its crawl state is written as they come.
+pub struct Projects {
+    rng: Rng,
+    /// Names of the projects not yet generated (normalized, display), next one last.
+    named: Vec<(String, String)>,
+    /// Every project's normalized name: what requirements name.
+    names: Vec<String>,
+    /// Requirement string → its canonical form, computed once per string.
+    canonical: HashMap<String, String>,
+}
+
+impl Projects {
+    pub fn new(projects: usize, seed: u64) -> Projects {
+        let mut rng = Rng(seed);
+        let mut named: Vec<(String, String)> =
+            (0..projects).map(|i| project_name(&mut rng, i)).collect();
+        let names = named.iter().map(|(n, _)| n.clone()).collect();
+        named.reverse();
+        Projects {
+            rng,
+            named,
+            names,
+            canonical: HashMap::new(),
+        }
+    }
+
+    fn project(&mut self, name: String, display: String) -> Project {
+        let Projects {
+            rng,
+            names,
+            canonical,
+            ..
+        } = self;
+        let names: &[String] = names;
+        let mut canon = |raw: String| -> String {
+            canonical
+                .entry(raw)
+                .or_insert_with_key(|raw| {
+                    pinion_pep::canonical_requirement(raw).expect("synthetic requirements parse")
+                })
+                .clone()
+        };
         let n_releases = (rng.lognormal(RELEASES_MU, RELEASES_SIGMA).ceil() as usize).clamp(1, 800);
         let binary = rng.chance(P_BINARY);
         let mut time = FINISHED_AT - 86_400 * 365 * 10 + rng.below(86_400 * 365 * 5) as i64;
@@ -234,13 +289,13 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                     // one added (the shard's sets are many, large and alike).
                     Some((extras, mut reqs)) if rng.chance(P_EDIT) && !reqs.is_empty() => {
                         let at = rng.below(reqs.len() as u64) as usize;
-                        reqs[at] = canon(requirement(&mut rng, &names, None));
+                        reqs[at] = canon(requirement(rng, names, None));
                         if rng.chance(0.3) {
-                            reqs.push(canon(requirement(&mut rng, &names, None)));
+                            reqs.push(canon(requirement(rng, names, None)));
                         }
                         (extras, reqs)
                     }
-                    _ => fresh_requirements(&mut rng, &names, &mut canon),
+                    _ => fresh_requirements(rng, names, &mut canon),
                 };
                 prev = Some((extras.clone(), reqs.clone()));
                 let pyproject = rng.chance(0.4);
@@ -315,14 +370,14 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
             let roll = rng.unit();
             if roll < SDIST_BELOW || binary {
                 files.push(file(
-                    &mut rng,
+                    rng,
                     format!("{sdist_stem}-{version}.tar.gz"),
                     FileKind::Sdist,
                 ));
             }
             if roll >= WHEEL_FROM && !binary {
                 files.push(file(
-                    &mut rng,
+                    rng,
                     format!("{stem}-{version}-py3-none-any.whl"),
                     FileKind::Wheel,
                 ));
@@ -340,7 +395,7 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
                     for plat in plats {
                         let tag = format!("cp3{}", 8 + py);
                         files.push(file(
-                            &mut rng,
+                            rng,
                             format!("{stem}-{version}-{tag}-{tag}-{plat}.whl"),
                             FileKind::Wheel,
                         ));
@@ -355,15 +410,19 @@ pub fn universe(projects: usize, seed: u64) -> Universe {
             }
             releases.push(Release { version, files });
         }
-        out.push(Project {
+        Project {
             name,
             display_name: display,
             releases,
-        });
+        }
     }
-    Universe {
-        index_url: "https://pypi.org/simple/".into(),
-        last_serial: 25_000_000,
-        projects: out,
+}
+
+impl Iterator for Projects {
+    type Item = Project;
+
+    fn next(&mut self) -> Option<Project> {
+        let (name, display) = self.named.pop()?;
+        Some(self.project(name, display))
     }
 }

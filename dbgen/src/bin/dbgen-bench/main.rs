@@ -96,14 +96,11 @@ fn run() -> Result<()> {
     }
     if let Some(state) = &args.child_synth {
         let t = Instant::now();
-        let universe = dbgen::synth::universe(args.projects, args.seed);
-        println!("synth generate:     {:.1} s", t.elapsed().as_secs_f64());
-        let t = Instant::now();
         let mut conn = rusqlite::Connection::open(state)?;
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
-        dbgen::state::save(&universe, dbgen::synth::FINISHED_AT, &mut conn)?;
+        dbgen::synth::save_state(args.projects, args.seed, &mut conn)?;
         println!(
-            "synth state write:  {:.1} s ({} MB)",
+            "synth state (generated and written): {:.1} s ({} MB)",
             t.elapsed().as_secs_f64(),
             std::fs::metadata(state)?.len() >> 20
         );
