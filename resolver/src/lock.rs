@@ -72,8 +72,16 @@ pub fn build_lock<I: PackageSource>(
         }
         let unparsed = solver.unparsed_of(name, version);
         for bad in &unparsed {
+            // A direct URL reference parses; the database leaves it out because an offline,
+            // index-based resolution cannot follow it. Saying it did not parse would be false.
+            let why = match pinion_pep::parse_requirement(bad) {
+                Err(pinion_pep::RequirementError::Url(_)) => {
+                    "points at a URL, which pinion does not follow"
+                }
+                _ => "could not be parsed when crawled",
+            };
             warnings.push(format!(
-                "{name} {}: requirement {bad:?} could not be parsed when crawled; its requirements are partial and may miss dependencies",
+                "{name} {}: requirement {bad:?} {why}; its requirements are partial and may miss dependencies",
                 cand.version_str
             ));
         }

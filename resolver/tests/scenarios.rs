@@ -463,9 +463,19 @@ fn requirements_the_db_cannot_store_agree() {
     let partial: Vec<&String> = out
         .warnings
         .iter()
-        .filter(|w| w.contains("could not be parsed when crawled"))
+        .filter(|w| w.contains("its requirements are partial"))
         .collect();
     assert_eq!(partial.len(), 2, "{:?}", out.warnings);
-    assert!(partial[0].contains("lib @ https://example.org/lib-1.0.tar.gz"));
-    assert!(partial[1].contains("not a requirement!"));
+    assert!(
+        partial[0].contains(
+            "\"lib @ https://example.org/lib-1.0.tar.gz\" points at a URL, which pinion does not follow"
+        ),
+        "{}",
+        partial[0]
+    );
+    assert!(
+        partial[1].contains("\"not a requirement!\" could not be parsed when crawled"),
+        "{}",
+        partial[1]
+    );
 }
