@@ -15,12 +15,14 @@ use sha2::{Digest, Sha256};
 /// The tarball's one top-level directory.
 pub const TOP_DIR: &str = "pinion-db";
 
-/// xz preset 6: an 8 MiB dictionary. At PyPI scale (`dbgen-bench`) xz saves about a quarter
-/// of gzip -9's bytes, which is what brings the first download under the goal. Measured on
-/// a 1/10-scale core (88.6 MB, `xz -T1`): preset 9 gives 15.91 MB in 59 CPU-s, 6 gives
-/// 15.90 MB in 53 CPU-s with a seventh of the memory (a section's repeats are near each
-/// other), 5 gives 16.25 MB in 42 CPU-s, 4 gives 16.82 MB in 33 CPU-s.
-const XZ_PRESET: u32 = 6;
+/// xz preset 5: an 8 MiB dictionary, matches of up to 32 bytes sought. At PyPI scale
+/// (`dbgen-bench`) xz saves about a quarter of gzip -9's bytes, which is what brings the
+/// first download under the goal; compressing is then about half of `dbgen build`'s time.
+/// Measured on a 1/10-scale core (88.6 MB, `xz -T1`): preset 9 gives 15.91 MB in 59 CPU-s,
+/// 6 gives 15.90 MB in 53 CPU-s (a larger dictionary finds nothing more: a section's
+/// repeats are near each other), 5 gives 16.25 MB in 42 CPU-s, 4 gives 16.82 MB in 33
+/// CPU-s. Preset 5 keeps the first download ≤ 180 MB and the full-scale build ≤ 10 min.
+const XZ_PRESET: u32 = 5;
 /// Blocks of this many uncompressed bytes are compressed independently, so both cores work
 /// at PyPI scale. The output depends on the block size, not on the thread count.
 const XZ_BLOCK_SIZE: u64 = 64 << 20;

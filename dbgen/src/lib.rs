@@ -119,6 +119,13 @@ pub fn write(
         read += 1;
         if read % 1024 == 0 {
             progress(Step::Read { projects: read });
+            if read % (64 << 10) == 0 {
+                tracing::debug!(
+                    projects = read,
+                    seconds = start.elapsed().as_secs_f64(),
+                    "reading"
+                );
+            }
         }
         Ok::<(), BuildError>(())
     })?;

@@ -8,18 +8,20 @@
 //! metadata share one `Arc<Metadata>`. Writing exists for tests and the synthetic benchmark.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use pep440_rs::Version;
 use pinion_pep::{ProjectName, SdistFilename, WheelFilename};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
-use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+mod metadata;
+use metadata::ReqRows;
 
-pub const SCHEMA_SQL: &str = include_str!("../../crawler/schema.sql");
+use pinion_db::model::{File, FileKind, Project, Release, Universe};
+
+pub const SCHEMA_SQL: &str = include_str!("../../../crawler/schema.sql");
 pub const SCHEMA_VERSION: &str = "2";
 
 #[derive(Debug, thiserror::Error)]
@@ -97,63 +99,6 @@ const FILES_SQL: &str = "SELECT f.id, f.filename, f.url, f.version, f.kind, f.sh
 const REQS_SQL: &str = "SELECT r.file_id, r.kind, r.canonical, r.raw
     FROM files f JOIN requirements r ON r.file_id = f.id
     WHERE f.project_id = ?1 ORDER BY f.id, r.kind, r.position";
-
-/// A requirement row of [`REQS_SQL`].
-struct ReqRow {
-    file_id: i64,
-    /// Index into (dist, build, setup), or the unknown kind as found.
-    kind: Result<usize, String>,
-    /// The canonical form, or the raw string when it did not parse.
-    requirement: Result<String, String>,
-}
-
-/// A project's requirement rows, taken file by file in file id order.
-struct ReqRows {
-    rows: Vec<ReqRow>,
-    next: usize,
-}
-
-impl ReqRows {
-    fn read(
-        shown: &str,
-        reqs: &mut rusqlite::Statement<'_>,
-        project: i64,
-    ) -> Result<ReqRows, StateError> {
-        let sql = sql_error(shown);
-        let mut rows = Vec::new();
-        let mut q = reqs.query([project]).map_err(&sql)?;
-        while let Some(row) = q.next().map_err(&sql)? {
-            let kind = match text(row, 1).map_err(&sql)? {
-                "dist" => Ok(0),
-                "build" => Ok(1),
-                "setup" => Ok(2),
-                other => Err(other.to_string()),
-            };
-            let requirement = match row.get::<_, Option<String>>(2).map_err(&sql)? {
-                Some(c) => Ok(c),
-                None => Err(row.get(3).map_err(&sql)?),
-            };
-            rows.push(ReqRow {
-                file_id: row.get(0).map_err(&sql)?,
-                kind,
-                requirement,
-            });
-        }
-        Ok(ReqRows { rows, next: 0 })
-    }
-
-    /// The rows of file `id`; rows of files before it (skipped files) are passed over.
-    fn of(&mut self, id: i64) -> &mut [ReqRow] {
-        while self.rows.get(self.next).is_some_and(|r| r.file_id < id) {
-            self.next += 1;
-        }
-        let start = self.next;
-        while self.rows.get(self.next).is_some_and(|r| r.file_id == id) {
-            self.next += 1;
-        }
-        &mut self.rows[start..self.next]
-    }
-}
 
 impl StateReader {
     pub fn open(path: &Path) -> Result<StateReader, StateError> {
@@ -274,8 +219,10 @@ impl StateReader {
 /// Projects per unit of work of a reading thread: large enough that channel traffic is
 /// negligible, small enough that a bounded queue of them holds little memory.
 const CHUNK: usize = 64;
-/// Threads reading the crawl state in [`StateReader::for_each_project`].
-const READERS: usize = 2;
+/// Threads reading the crawl state in [`StateReader::for_each_project`]: more than the 2
+/// cores it is measured on, because a full-scale state does not fit in the page cache and a
+/// reader spends much of its time waiting for the disk.
+const READERS: usize = 4;
 
 /// Consecutive projects read by one thread; `error` ends the reading after `projects`.
 struct Chunk {
@@ -305,8 +252,16 @@ fn sql_error(shown: &str) -> impl Fn(rusqlite::Error) -> StateError + '_ {
 fn open_read_only(file: &Path, shown: &str) -> Result<Connection, StateError> {
     // Each connection stays on one thread: SQLite's per-call mutexes are not needed.
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(file, flags).map_err(sql_error(shown))
+    let conn = Connection::open_with_flags(file, flags).map_err(sql_error(shown))?;
+    // SQLite's default 2 MiB page cache re-reads the upper levels of a full-scale state's
+    // B-trees (≈ 30 GB) with a system call each time.
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
+        .map_err(sql_error(shown))?;
+    Ok(conn)
 }
+
+/// Page cache of each reading connection, in KiB.
+const CACHE_KIB: i64 = 64 << 10;
 
 /// Reader thread `worker`: reads chunks `worker`, `worker + READERS`, ... of the projects in
 /// name order and sends each (even an empty one) to `tx`, stopping at the first error (sent
@@ -402,8 +357,8 @@ fn project(
         message: format!("project name {name:?}: {e}"),
     })?;
     let mut releases: BTreeMap<Version, Vec<File>> = BTreeMap::new();
-    let mut shared: HashMap<Arc<Metadata>, ()> = HashMap::new();
-    let mut reqs = ReqRows::read(shown, reqs, id)?;
+    let mut shared = metadata::Shared::default();
+    let mut reqs = ReqRows::read(reqs, id, &sql)?;
     let mut frows = files.query([id]).map_err(&sql)?;
     while let Some(fr) = frows.next().map_err(&sql)? {
         stats.files += 1;
@@ -430,7 +385,7 @@ fn file(
     project: &ProjectName,
     r: &Row<'_>,
     reqs: &mut ReqRows,
-    shared: &mut HashMap<Arc<Metadata>, ()>,
+    shared: &mut metadata::Shared,
     stats: &mut LoadStats,
 ) -> Result<Option<(Version, File)>, StateError> {
     let sql = sql_error(shown);
@@ -469,71 +424,14 @@ fn file(
     let has_metadata: Option<i64> = r.get(11).map_err(&sql)?;
     let metadata = match has_metadata {
         None => None,
-        Some(_) => {
-            // (parsed, unparsed) per kind.
-            let mut sets: [(Vec<String>, Vec<String>); 3] = Default::default();
-            for row in reqs.of(id) {
-                let set = match &row.kind {
-                    Ok(k) => &mut sets[*k],
-                    // Dropping the row would make the file's requirements look complete
-                    // when they are not; a schema violation means the state is damaged.
-                    Err(kind) => {
-                        return Err(StateError::UnknownRequirementKind {
-                            filename: filename.clone(),
-                            kind: kind.clone(),
-                        });
-                    }
-                };
-                match std::mem::replace(&mut row.requirement, Ok(String::new())) {
-                    Ok(c) => set.0.push(c),
-                    Err(raw) => {
-                        stats.partial_requirements += 1;
-                        set.1.push(raw);
-                    }
-                }
-            }
-            let [dist, build, setup] = sets;
-            let extras_json: String = r.get(13).map_err(&sql)?;
-            let provides_extra: Vec<String> =
-                serde_json::from_str(&extras_json).map_err(|e| StateError::BadFile {
-                    filename: filename.clone(),
-                    message: format!("provides_extra is not a JSON array of strings: {e}"),
-                })?;
-            let source = |i: usize| r.get::<_, Option<String>>(i).map_err(&sql);
-            let set = |src: Option<String>,
-                       (requirements, unparsed): (Vec<String>, Vec<String>)| {
-                match src {
-                    Some(s) => ReqSet {
-                        source: Some(s),
-                        requirements,
-                        unparsed,
-                    },
-                    None => ReqSet::default(),
-                }
-            };
-            let build_source = source(15)?;
-            let build_backend: Option<String> = r.get(17).map_err(&sql)?;
-            let m = Metadata {
-                has_build_system: build_source.as_deref() == Some("pyproject")
-                    || build_backend.is_some(),
-                requires_dist: set(source(14)?, dist),
-                build_requires: set(build_source, build),
-                setup_requires: set(source(16)?, setup),
-                provides_extra,
-                requires_python: r.get(12).map_err(&sql)?,
-                build_backend,
-                unknown_reason: r.get(18).map_err(&sql)?,
-            };
-            let arc = match shared.get_key_value(&m) {
-                Some((k, _)) => Arc::clone(k),
-                None => {
-                    let a = Arc::new(m);
-                    shared.insert(Arc::clone(&a), ());
-                    a
-                }
-            };
-            Some(arc)
-        }
+        Some(_) => Some(metadata::of_file(
+            &filename,
+            r,
+            reqs.of(id),
+            shared,
+            stats,
+            &sql,
+        )?),
     };
     let file = File {
         url: r.get(2).map_err(&sql)?,
