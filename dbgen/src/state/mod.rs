@@ -1,11 +1,13 @@
 //! Crawl state (SQLite, `crawler/schema.sql`, schema version 2) ↔ [`Universe`].
 //!
 //! Reading streams the projects in name order (the `projects.name` index gives the order,
-//! `files_by_project` and the requirements primary key the per-project rows), read in chunks
-//! by two threads and handed to the caller in order, so `dbgen build` holds a few hundred
-//! projects in memory at most besides the database being written. Files are grouped into releases by PEP 440 version equality (`1.0` and `1.0.0`
+//! `files_by_project` and the requirements primary key the per-project rows, one query each
+//! per project), read in chunks by [`READERS`] threads and handed to the caller in order, so
+//! `dbgen build` holds a few hundred projects in memory at most besides the database being
+//! written. Files are grouped into releases by PEP 440 version equality (`1.0` and `1.0.0`
 //! are one release, named by the normalized version); files of a project with identical
-//! metadata share one `Arc<Metadata>`. Writing exists for tests and the synthetic benchmark.
+//! metadata share one `Arc<Metadata>` ([`metadata`]). Writing exists for tests and the
+//! synthetic benchmark.
 
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
@@ -164,7 +166,8 @@ impl StateReader {
     /// every [`READERS`]th chunk of [`CHUNK`] projects, while `f` runs on the calling thread
     /// and takes the chunks back in order: `f` sees exactly the sequence (and the first
     /// error) that one reader would give it. Reading (SQLite, parsing, grouping) is most of
-    /// `dbgen build`; this puts it on both cores beside the writer.
+    /// `dbgen build`; this puts it on both cores beside the writer, and keeps them busy while
+    /// some readers wait for the disk.
     pub fn for_each_project<E: From<StateError>>(
         &self,
         stats: &mut LoadStats,
