@@ -141,9 +141,10 @@ pub(super) fn of_file(
     let opt = |i: usize| -> Result<Option<&str>, StateError> {
         match r.get_ref(i).map_err(sql)?.as_str_or_null() {
             Ok(s) => Ok(s),
-            Err(_) => Err(sql(r.get::<_, String>(i).err().unwrap_or(
-                rusqlite::Error::InvalidColumnIndex(i),
-            ))),
+            Err(_) => Err(sql(r
+                .get::<_, String>(i)
+                .err()
+                .unwrap_or(rusqlite::Error::InvalidColumnIndex(i)))),
         }
     };
     let extras_json = text(r, PROVIDES_EXTRA).map_err(sql)?;
