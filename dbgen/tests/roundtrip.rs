@@ -237,3 +237,95 @@ fn the_first_damaged_project_in_name_order_is_reported() {
         );
     }
 }
+
+/// Reading compares each file's metadata with the previous file's before building it
+/// (`state/metadata.rs`): consecutive files that differ in exactly one part of their metadata
+/// must each come back as written, and equal ones as one shared record.
+#[test]
+fn consecutive_files_that_differ_in_one_part_keep_their_own_metadata() {
+    use pinion_db::model::{File, FileKind, Metadata, Project, Release, ReqSet, Universe};
+    use std::sync::Arc;
+    let canon = |r: &str| pinion_pep::canonical_requirement(r).unwrap();
+    let base = Metadata {
+        requires_dist: ReqSet::known("metadata", vec![canon("a>=1"), canon("b")]),
+        build_requires: ReqSet::default(),
+        setup_requires: ReqSet::default(),
+        provides_extra: vec!["x".into()],
+        requires_python: Some(">=3.8".into()),
+        build_backend: None,
+        has_build_system: false,
+        unknown_reason: None,
+    };
+    let with = |f: &dyn Fn(&mut Metadata)| {
+        let mut m = base.clone();
+        f(&mut m);
+        m
+    };
+    let variants = [
+        base.clone(),
+        base.clone(),
+        with(&|m| m.requires_dist.requirements[1] = canon("c")),
+        with(&|m| {
+            m.requires_dist.requirements.pop();
+            m.requires_dist.unparsed.push("b @@".into());
+        }),
+        with(&|m| m.requires_dist = ReqSet::default()),
+        with(&|m| m.requires_dist.requirements.clear()),
+        with(&|m| m.provides_extra = vec!["y".into()]),
+        with(&|m| m.requires_python = None),
+        with(&|m| {
+            m.build_requires = ReqSet::known("pyproject", vec![canon("setuptools")]);
+            m.build_backend = Some("setuptools.build_meta".into());
+            m.has_build_system = true;
+        }),
+        with(&|m| m.unknown_reason = Some("setup.py run failed".into())),
+        base.clone(),
+    ];
+    let releases = variants
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let filename = format!("demo-1.{i}-py3-none-any.whl");
+            Release {
+                version: format!("1.{i}"),
+                files: vec![File {
+                    url: format!("https://example.org/{filename}"),
+                    filename,
+                    kind: FileKind::Wheel,
+                    sha256: [i as u8; 32],
+                    size: Some(1),
+                    upload_time: Some(1_700_000_000),
+                    requires_python: None,
+                    yanked: false,
+                    yanked_reason: None,
+                    metadata: Some(Arc::new(m.clone())),
+                }],
+            }
+        })
+        .collect();
+    let u = Universe {
+        index_url: "https://pypi.org/simple/".into(),
+        last_serial: 1,
+        projects: vec![Project {
+            name: "demo".into(),
+            display_name: "demo".into(),
+            releases,
+        }],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    dbgen::state::save(&u, 1_795_132_800, &mut conn).unwrap();
+    drop(conn);
+    let loaded = dbgen::state::load(&path).unwrap();
+    let read: Vec<Arc<Metadata>> = loaded.universe.projects[0]
+        .releases
+        .iter()
+        .map(|r| r.files[0].metadata.clone().unwrap())
+        .collect();
+    for (i, (got, want)) in read.iter().zip(&variants).enumerate() {
+        assert_eq!(**got, *want, "file {i}");
+    }
+    assert!(Arc::ptr_eq(&read[0], &read[1]) && Arc::ptr_eq(&read[0], &read[10]));
+    assert_eq!(loaded.stats.partial_requirements, 1);
+}
