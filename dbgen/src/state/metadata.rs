@@ -14,7 +14,7 @@ use std::sync::Arc;
 use pinion_db::model::{Metadata, ReqSet};
 use rusqlite::Row;
 
-use super::{StateError, text};
+use super::{StateError, opt_text, text};
 
 /// `file_metadata` columns of the files query (`FILES_SQL`).
 const REQUIRES_PYTHON: usize = 12;
@@ -138,15 +138,7 @@ pub(super) fn of_file(
         }
     }
     stats.partial_requirements += reqs.rows.iter().filter(|r| !r.canonical).count() as u64;
-    let opt = |i: usize| -> Result<Option<&str>, StateError> {
-        match r.get_ref(i).map_err(sql)?.as_str_or_null() {
-            Ok(s) => Ok(s),
-            Err(_) => Err(sql(r
-                .get::<_, String>(i)
-                .err()
-                .unwrap_or(rusqlite::Error::InvalidColumnIndex(i)))),
-        }
-    };
+    let opt = |i: usize| opt_text(r, i).map_err(sql);
     let extras_json = text(r, PROVIDES_EXTRA).map_err(sql)?;
     if let Some((last, last_json)) = &shared.last
         && *last_json == extras_json

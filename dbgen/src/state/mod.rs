@@ -454,14 +454,21 @@ fn file(
 /// Column `i` of `row` as text, borrowed (no allocation per row for the columns that are only
 /// compared).
 fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
-    match row.get_ref(i)?.as_str() {
-        Ok(s) => Ok(s),
-        // What is not UTF-8 text gets rusqlite's own error (column, type).
-        Err(_) => Err(row
-            .get::<_, String>(i)
-            .err()
-            .unwrap_or(rusqlite::Error::InvalidColumnIndex(i))),
-    }
+    row.get_ref(i)?.as_str().map_err(|_| not_text(row, i))
+}
+
+/// Column `i` of `row` as text or NULL, borrowed.
+fn opt_text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    row.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|_| not_text(row, i))
+}
+
+/// What is not UTF-8 text gets rusqlite's own error (column, type).
+fn not_text(row: &Row<'_>, i: usize) -> rusqlite::Error {
+    row.get::<_, String>(i)
+        .err()
+        .unwrap_or(rusqlite::Error::InvalidColumnIndex(i))
 }
 
 /// Whether `filename` is a wheel or sdist of `project` at `version` (PEP 440 equality: the
