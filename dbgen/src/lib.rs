@@ -89,8 +89,12 @@ pub fn build(
 pub enum Step {
     /// Reading starts: the state lists this many projects.
     Reading { projects: u64 },
-    /// This many projects have been read and written.
+    /// This many projects have been read.
     Read { projects: u64 },
+    /// Every project has been read; they are being written in name order.
+    Writing,
+    /// This many projects have been written.
+    Written { projects: u64 },
     /// Every project is in; the sections and shards are being laid out.
     LayingOut,
 }
@@ -113,22 +117,29 @@ pub fn write(
     });
     let mut writer = Writer::new();
     let mut load = state::LoadStats::default();
-    let mut read = 0;
-    reader.for_each_project(&mut load, |p| {
+    // Reading reports before writing starts, so the two never borrow `progress` at once.
+    let progress = std::cell::RefCell::new(progress);
+    let mut logged = 0;
+    let mut read = |projects| {
+        (progress.borrow_mut())(Step::Read { projects });
+        if projects >= logged + (64 << 10) {
+            logged = projects;
+            tracing::debug!(projects, seconds = start.elapsed().as_secs_f64(), "reading");
+        }
+    };
+    let mut written = 0;
+    reader.for_each_project(&mut load, &mut read, |p| {
+        if written == 0 {
+            (progress.borrow_mut())(Step::Writing);
+        }
         writer.add_project(p).map_err(BuildError::from)?;
-        read += 1;
-        if read % 1024 == 0 {
-            progress(Step::Read { projects: read });
-            if read % (64 << 10) == 0 {
-                tracing::debug!(
-                    projects = read,
-                    seconds = start.elapsed().as_secs_f64(),
-                    "reading"
-                );
-            }
+        written += 1;
+        if written % 1024 == 0 {
+            (progress.borrow_mut())(Step::Written { projects: written });
         }
         Ok::<(), BuildError>(())
     })?;
+    let progress = progress.into_inner();
     progress(Step::LayingOut);
     tracing::info!(
         seconds = start.elapsed().as_secs_f64(),

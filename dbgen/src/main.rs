@@ -148,7 +148,11 @@ fn run(cli: Cli) -> Result<()> {
                     bar.set_length(projects);
                     bar.set_message("reading");
                 }
-                Step::Read { projects } => bar.set_position(projects),
+                Step::Read { projects } | Step::Written { projects } => bar.set_position(projects),
+                Step::Writing => {
+                    bar.set_position(0);
+                    bar.set_message("writing");
+                }
                 Step::LayingOut => {
                     bar.set_position(bar.length().unwrap_or(0));
                     bar.set_message("laying out");

@@ -151,3 +151,32 @@ fn synth_then_build() {
     let (ok, _, err) = dbgen(&["synth", "--projects", "3", "--out", state.to_str().unwrap()]);
     assert!(!ok && err.contains("exists"), "{err}");
 }
+
+#[test]
+fn an_unusable_temporary_directory_is_reported_and_nothing_is_written() {
+    // The projects read are parked in TMPDIR before they are written in name order.
+    let dir = tempfile::tempdir().unwrap();
+    let state = fixture_state(dir.path());
+    let missing = dir.path().join("no-such-dir");
+    let out = dir.path().join("db.tar.xz");
+    let shards = dir.path().join("shards");
+    let output = Command::new(env!("CARGO_BIN_EXE_dbgen"))
+        .args(build_args(
+            &state,
+            out.to_str().unwrap(),
+            shards.to_str().unwrap(),
+            &[],
+        ))
+        .env("TMPDIR", &missing)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(
+        err.contains(&format!("temporary file in `{}`", missing.display()))
+            && err.contains("hint: ")
+            && err.contains("TMPDIR"),
+        "{err}"
+    );
+    assert!(!out.exists() && !shards.exists());
+}

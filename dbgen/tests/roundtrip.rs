@@ -183,30 +183,35 @@ fn reading_threads_hand_back_every_project_in_order() {
 }
 
 #[test]
-fn the_first_damaged_project_in_name_order_is_reported() {
-    // Two damaged projects far apart, in chunks of different reading threads: the error is
-    // the first one's whichever thread reads faster.
+fn the_first_damaged_project_in_stored_order_is_reported() {
+    // The state is read in stored (id) order before anything is written. Two damaged
+    // projects far apart, in chunks of different reading threads, and in the opposite order
+    // by name: the error is the one stored first, whichever thread reads faster.
     let dir = tempfile::tempdir().unwrap();
-    let (state, names, _) = synth_state(dir.path(), 400);
+    let (state, _, _) = synth_state(dir.path(), 400);
     let conn = rusqlite::Connection::open(&state).unwrap();
     conn.execute_batch("PRAGMA ignore_check_constraints = ON")
         .unwrap();
-    let with_requirements: Vec<String> = conn
+    let with_requirements: Vec<(i64, String)> = conn
         .prepare(
-            "SELECT p.name FROM projects p WHERE EXISTS (SELECT 1 FROM requirements r
+            "SELECT p.id, p.name FROM projects p WHERE EXISTS (SELECT 1 FROM requirements r
                JOIN files f ON f.id = r.file_id WHERE f.project_id = p.id AND r.kind = 'dist')
-               ORDER BY p.name",
+               ORDER BY p.id",
         )
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let at = |share: usize| &with_requirements[with_requirements.len() * share / 10];
-    let damaged = [at(4), at(8)];
-    // About 160 and 320 projects in: chunks of both threads lie before and between them.
-    let position = |n: &String| names.iter().position(|x| x == n).unwrap();
-    assert!(position(damaged[1]) - position(damaged[0]) > 128);
+    // One of them, and one stored over 256 projects later whose name sorts before it and
+    // whose chunk of 64 (ids count from 1) another of the 4 threads reads.
+    let (first_id, first) = &with_requirements[with_requirements.len() / 10];
+    let thread = |id: i64| (id - 1) / 64 % 4;
+    let (_, later) = with_requirements
+        .iter()
+        .find(|(id, name)| id - first_id > 256 && name < first && thread(*id) != thread(*first_id))
+        .expect("a project stored later whose name sorts first");
+    let damaged = [first, later];
     let mut filenames: Vec<Vec<String>> = Vec::new();
     for name in damaged {
         let n = conn

@@ -1,8 +1,8 @@
 //! Crawl state (SQLite, `crawler/schema.sql`, schema version 2) ↔ [`Universe`].
 //!
-//! Reading streams the projects in name order (the `projects.name` index gives the order,
-//! `files_by_project` and the requirements primary key the per-project rows, one query each
-//! per project), read in chunks by [`READERS`] threads and handed to the caller in order, so
+//! Reading walks the projects in stored (id) order (`files_by_project` and the requirements
+//! primary key give the per-project rows, one query each per project), parks them in a
+//! temporary file and hands them to the caller in name order ([`park`], [`spill`]), so
 //! `dbgen build` holds a few hundred projects in memory at most besides the database being
 //! written. Files are grouped into releases by PEP 440 version equality (`1.0` and `1.0.0`
 //! are one release, named by the normalized version); files of a project with identical
@@ -12,13 +12,14 @@
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use pep440_rs::Version;
 use pinion_pep::{ProjectName, SdistFilename, WheelFilename};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 mod metadata;
+mod park;
+mod spill;
 use metadata::ReqRows;
 
 use pinion_db::model::{File, FileKind, Project, Release, Universe};
@@ -37,6 +38,10 @@ pub enum StateError {
         "crawl state schema {0} unknown (dbgen reads {SCHEMA_VERSION})\nhint: a version 1 state is migrated in place by any `crawler` command that opens it, e.g. `crawler coverage --state PATH`"
     )]
     Schema(String),
+    #[error(
+        "writing or reading back the projects read from the crawl state, in a temporary file in `{dir}`: {source}\nhint: it takes about a seventh of the state's size (4.2 GB at PyPI's scale); point TMPDIR at a directory with room"
+    )]
+    Spill { dir: String, source: std::io::Error },
     #[error("crawl state has no meta.last_sync_finished_at; pass --created-at")]
     NoCreatedAt,
     #[error("crawl state meta.{key} = {value:?} is not an integer")]
@@ -159,90 +164,6 @@ impl StateReader {
             .map(|n| n.max(0).unsigned_abs())
             .map_err(|e| self.sql(e))
     }
-
-    /// Calls `f` with every project, in byte order of the normalized name.
-    ///
-    /// [`READERS`] threads read the state, each over its own connection and each taking
-    /// every [`READERS`]th chunk of [`CHUNK`] projects, while `f` runs on the calling thread
-    /// and takes the chunks back in order: `f` sees exactly the sequence (and the first
-    /// error) that one reader would give it. Reading (SQLite, parsing, grouping) is most of
-    /// `dbgen build`; this puts it on both cores beside the writer, and keeps them busy while
-    /// some readers wait for the disk.
-    pub fn for_each_project<E: From<StateError>>(
-        &self,
-        stats: &mut LoadStats,
-        mut f: impl FnMut(&Project) -> Result<(), E>,
-    ) -> Result<(), E> {
-        std::thread::scope(|s| {
-            let mut chunks = Vec::with_capacity(READERS);
-            let mut used = Vec::with_capacity(READERS);
-            let mut readers = Vec::with_capacity(READERS);
-            for worker in 0..READERS {
-                let (tx, rx) = mpsc::sync_channel(2);
-                let (used_tx, used_rx) = mpsc::channel();
-                let (file, shown) = (&self.file, &self.path);
-                readers.push(s.spawn(move || read_chunks(file, shown, worker, &tx, &used_rx)));
-                chunks.push(rx);
-                used.push(used_tx);
-            }
-            let mut result = Ok(());
-            // A reader that has no chunk `i` has hung up: every project has been read (or it
-            // panicked, which joining below reports).
-            'chunks: for i in 0.. {
-                let Ok(chunk) = chunks[i % READERS].recv() else {
-                    break;
-                };
-                for p in &chunk.projects {
-                    if let Err(e) = f(p) {
-                        result = Err(e);
-                        break 'chunks;
-                    }
-                }
-                // Freed by the thread that allocated them: freeing them here (glibc's
-                // malloc frees another thread's memory slowly) cost ≈ 20 % more CPU in all.
-                let _ = used[i % READERS].send(chunk.projects);
-                if let Some(e) = chunk.error {
-                    result = Err(e.into());
-                    break;
-                }
-            }
-            // Hanging up stops readers that are still ahead.
-            drop(chunks);
-            for r in readers {
-                match r.join() {
-                    Ok(s) => stats.add(&s),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            result
-        })
-    }
-}
-
-/// Projects per unit of work of a reading thread: large enough that channel traffic is
-/// negligible, small enough that a bounded queue of them holds little memory.
-const CHUNK: usize = 64;
-/// Threads reading the crawl state in [`StateReader::for_each_project`]: more than the 2
-/// cores it is measured on, because a full-scale state does not fit in the page cache and a
-/// reader spends much of its time waiting for the disk.
-const READERS: usize = 4;
-
-/// Consecutive projects read by one thread; `error` ends the reading after `projects`.
-struct Chunk {
-    projects: Vec<Project>,
-    error: Option<StateError>,
-}
-
-impl LoadStats {
-    fn add(&mut self, o: &LoadStats) {
-        self.files += o.files;
-        self.partial_requirements += o.partial_requirements;
-        self.skipped_removed_projects += o.skipped_removed_projects;
-        self.skipped_no_sha256 += o.skipped_no_sha256;
-        self.skipped_bad_version += o.skipped_bad_version;
-        self.skipped_bad_filename += o.skipped_bad_filename;
-        self.skipped_bad_size += o.skipped_bad_size;
-    }
 }
 
 fn sql_error(shown: &str) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -265,80 +186,6 @@ fn open_read_only(file: &Path, shown: &str) -> Result<Connection, StateError> {
 
 /// Page cache of each reading connection, in KiB.
 const CACHE_KIB: i64 = 64 << 10;
-
-/// Reader thread `worker`: reads chunks `worker`, `worker + READERS`, ... of the projects in
-/// name order and sends each (even an empty one) to `tx`, stopping at the first error (sent
-/// with the projects before it) or when the receiver hangs up.
-fn read_chunks(
-    file: &Path,
-    shown: &str,
-    worker: usize,
-    tx: &SyncSender<Chunk>,
-    used: &Receiver<Vec<Project>>,
-) -> LoadStats {
-    let mut stats = LoadStats::default();
-    let mut projects = Vec::new();
-    let inner = read_chunks_inner(file, shown, worker, tx, used, &mut projects, &mut stats);
-    if let Err(error) = inner {
-        let _ = tx.send(Chunk {
-            projects,
-            error: Some(error),
-        });
-    }
-    stats
-}
-
-fn read_chunks_inner(
-    file: &Path,
-    shown: &str,
-    worker: usize,
-    tx: &SyncSender<Chunk>,
-    used: &Receiver<Vec<Project>>,
-    chunk: &mut Vec<Project>,
-    stats: &mut LoadStats,
-) -> Result<(), StateError> {
-    let sql = sql_error(shown);
-    let conn = open_read_only(file, shown)?;
-    let mut projects = conn
-        .prepare(
-            "SELECT id, name, display_name, removed_at IS NOT NULL FROM projects ORDER BY name",
-        )
-        .map_err(&sql)?;
-    let mut files = conn.prepare(FILES_SQL).map_err(&sql)?;
-    let mut reqs = conn.prepare(REQS_SQL).map_err(&sql)?;
-    let mut rows = projects.query([]).map_err(&sql)?;
-    let mut index = 0usize;
-    let mine = |index: usize| (index / CHUNK) % READERS == worker;
-    while let Some(r) = rows.next().map_err(&sql)? {
-        if mine(index)
-            && let Some(p) = project(shown, r, &mut files, &mut reqs, stats)?
-        {
-            chunk.push(p);
-        }
-        index += 1;
-        if index.is_multiple_of(CHUNK) && mine(index - 1) {
-            let projects = std::mem::take(chunk);
-            if tx
-                .send(Chunk {
-                    projects,
-                    error: None,
-                })
-                .is_err()
-            {
-                return Ok(());
-            }
-            used.try_iter().for_each(drop);
-        }
-    }
-    if !index.is_multiple_of(CHUNK) && mine(index - 1) {
-        let projects = std::mem::take(chunk);
-        let _ = tx.send(Chunk {
-            projects,
-            error: None,
-        });
-    }
-    Ok(())
-}
 
 /// The project of row `r` of the projects query, `None` when it is marked removed.
 fn project(
@@ -499,7 +346,7 @@ pub fn load(path: &Path) -> Result<Loaded, StateError> {
     let reader = StateReader::open(path)?;
     let mut stats = LoadStats::default();
     let mut projects = Vec::new();
-    reader.for_each_project(&mut stats, |p| {
+    reader.for_each_project(&mut stats, &mut |_| {}, |p| {
         projects.push(p.clone());
         Ok::<(), StateError>(())
     })?;
