@@ -43,7 +43,7 @@ pub use view::{
 
 use layout::{Counts, FixedHeader, SectionEntry};
 pub use write::{
-    BuildOptions, WriteError, WriteStats, Writer, Written, default_shard_count, write_db,
+    BuildOptions, Prepared, WriteError, WriteStats, Writer, Written, default_shard_count, write_db,
     write_db_with_stats,
 };
 

@@ -2,15 +2,14 @@
 //! with the reader in [`crate::layout`]). Output is a pure function of the universe and
 //! the options: everything is sorted first and ids are handed out in traversal order.
 
-use std::collections::HashMap;
+// Seeded per process, so crawled strings cannot be made to collide; ids never depend on
+// the maps' order.
+use foldhash::HashMap;
 
 use crate::layout::{self, MetadataRec, NoteRec, ProjectRec, SparseRec, TagSetRec};
-use pep440_rs::Version;
-use pinion_pep::ProjectName;
 use zerocopy::little_endian::U32;
 
 use crate::model::{self, Universe};
-use files::stem_prefix;
 use intern::{Lists, Strings};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +67,7 @@ pub struct WriteStats {
     pub bad_extras: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("project name {0:?} is not PEP 503 normalized")]
     BadName(String),
@@ -102,8 +101,11 @@ fn to_u32(n: usize, what: &'static str) -> Result<u32, WriteError> {
 
 mod files;
 mod intern;
+mod prepare;
 mod requirements;
 mod sections;
+
+pub use prepare::Prepared;
 
 /// Serializes `universe` into the bytes of a `pinion.db` file and its hash shards.
 pub fn write_db(universe: &Universe, options: &BuildOptions) -> Result<Written, WriteError> {
@@ -153,8 +155,6 @@ struct Releases {
     count: u64,
     versions: Vec<u8>,
     times: Vec<u8>,
-    /// Previous known upload time of the current project (the base of the next delta).
-    prev_time: i64,
 }
 
 /// File columns, and each file's hash shard entry (sha256 then URL digest).
@@ -210,14 +210,14 @@ impl Writer {
             releases: Releases::default(),
             files: Files::default(),
             tagsets: Vec::new(),
-            tagset_ids: HashMap::new(),
+            tagset_ids: HashMap::default(),
             metadata: Vec::new(),
-            metadata_ids: HashMap::new(),
+            metadata_ids: HashMap::default(),
             notes: Vec::new(),
-            metadata_by_ptr: HashMap::new(),
+            metadata_by_ptr: HashMap::default(),
             reqsets: ReqSets {
                 blob: empty_set.clone(),
-                ids: HashMap::from([(empty_set.into(), 0)]),
+                ids: [(empty_set.into(), 0)].into_iter().collect(),
                 ..ReqSets::default()
             },
             last_name: None,
@@ -227,9 +227,16 @@ impl Writer {
 
     /// Adds a project; projects must come in strictly increasing byte order of their names.
     pub fn add_project(&mut self, p: &model::Project) -> Result<(), WriteError> {
-        if ProjectName::new(&p.name).map(|n| n.into_string() == p.name) != Ok(true) {
-            return Err(WriteError::BadName(p.name.clone()));
-        }
+        self.add_prepared(&Writer::prepare(p))
+    }
+
+    /// [`Writer::add_project`] of a project already [prepared](Writer::prepare): what is left
+    /// is handing out ids and appending, which must follow the name order.
+    pub fn add_prepared(&mut self, p: &Prepared) -> Result<(), WriteError> {
+        let body = match &p.body {
+            Err(WriteError::BadName(name)) => return Err(WriteError::BadName(name.clone())),
+            body => body,
+        };
         match self
             .last_name
             .as_deref()
@@ -241,45 +248,20 @@ impl Writer {
             Some(std::cmp::Ordering::Greater) => return Err(WriteError::Unsorted(p.name.clone())),
             _ => {}
         }
+        let body = body.as_ref().map_err(Clone::clone)?;
         self.last_name = Some(p.name.clone());
         self.metadata_by_ptr.clear();
         let name = self.strings.id(&p.name)?;
-        let display_name = self.strings.id(&p.display_name)?;
-        let mut releases = Vec::with_capacity(p.releases.len());
-        for r in &p.releases {
-            let v: Version = r.version.parse().map_err(|_| WriteError::BadVersion {
-                project: p.name.clone(),
-                version: r.version.clone(),
-            })?;
-            releases.push((v, r));
-        }
-        releases.sort_by(|a, b| b.0.cmp(&a.0));
-        for pair in releases.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                let (a, b) = (pair[0].1.version.clone(), pair[1].1.version.clone());
-                return Err(WriteError::DuplicateRelease {
-                    project: p.name.clone(),
-                    a,
-                    b,
-                });
-            }
-        }
-        let mut kept = Vec::with_capacity(releases.len());
-        for (version, r) in releases {
-            if let Some(files) = self.classify(p, r)? {
-                kept.push((version.to_string(), files));
-            }
-        }
-        let prefix = stem_prefix(&kept);
+        let display_name = self.strings.id(&body.display_name)?;
         let first_release = self.releases.count;
         let first_file = to_u32(self.files.flags.len(), "file count")?;
         let versions = to_u32(self.releases.versions.len(), "release versions")?;
         let times = to_u32(self.releases.times.len(), "release times")?;
-        let stem_prefix = self.strings.opt(prefix.as_deref())?;
-        self.releases.prev_time = 0;
-        for (version, files) in &kept {
-            self.release(version, files, prefix.as_deref())?;
+        let stem_prefix = self.strings.opt(body.stem_prefix.as_deref())?;
+        for r in &body.releases {
+            self.add_release(r)?;
         }
+        self.stats.add(&body.stats);
         let release_count = to_u32(
             usize::try_from(self.releases.count - first_release).unwrap_or(usize::MAX),
             "release count",
@@ -295,5 +277,19 @@ impl Writer {
             reserved: U32::new(0),
         });
         Ok(())
+    }
+}
+
+impl WriteStats {
+    fn add(&mut self, o: &WriteStats) {
+        self.files_kept += o.files_kept;
+        self.dropped_other += o.dropped_other;
+        self.dropped_platform += o.dropped_platform;
+        self.dropped_bad_wheel_name += o.dropped_bad_wheel_name;
+        self.dropped_no_url += o.dropped_no_url;
+        self.dropped_empty_releases += o.dropped_empty_releases;
+        self.bad_requirements += o.bad_requirements;
+        self.partial_metadata += o.partial_metadata;
+        self.bad_extras += o.bad_extras;
     }
 }

@@ -128,11 +128,12 @@ pub fn write(
         }
     };
     let mut written = 0;
-    reader.for_each_project(&mut load, &mut read, |p| {
+    let prepare = |p: pinion_db::model::Project| Writer::prepare(&p);
+    reader.for_each_project(&mut load, &mut read, prepare, |p| {
         if written == 0 {
             (progress.borrow_mut())(Step::Writing);
         }
-        writer.add_project(p).map_err(BuildError::from)?;
+        writer.add_prepared(p).map_err(BuildError::from)?;
         written += 1;
         if written % 1024 == 0 {
             (progress.borrow_mut())(Step::Written { projects: written });

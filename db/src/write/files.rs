@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use pinion_pep::WheelFilename;
 use zerocopy::little_endian::U32;
 
-use super::{WriteError, Writer, sparse, to_u32};
+use super::prepare::{PreparedFile, PreparedRelease};
+use super::{WriteError, WriteStats, Writer, sparse, to_u32};
 use crate::layout::{self, TagSetRec};
 use crate::model::{self, FileKind};
 
@@ -71,103 +72,65 @@ pub(super) fn stem_prefix(releases: &[(String, Vec<Kept<'_>>)]) -> Option<String
         .map(|(p, _)| p.to_string())
 }
 
-impl Writer {
-    /// The files of `r` the database keeps, sorted by filename (with what was dropped
-    /// counted), or `None` when none is kept.
-    pub(super) fn classify<'f>(
-        &mut self,
-        p: &model::Project,
-        r: &'f model::Release,
-    ) -> Result<Option<Vec<Kept<'f>>>, WriteError> {
-        let mut files: Vec<Kept<'f>> = Vec::with_capacity(r.files.len());
-        for f in &r.files {
-            match f.kind {
-                FileKind::Other => self.stats.dropped_other += 1,
-                _ if f.url.is_empty() => self.stats.dropped_no_url += 1,
-                FileKind::Sdist => files.push((f, None)),
-                FileKind::Wheel => match WheelFilename::parse(&f.filename) {
-                    Err(_) => self.stats.dropped_bad_wheel_name += 1,
-                    Ok(w) if !w.platform_tags.iter().any(|t| installable_platform(t)) => {
-                        self.stats.dropped_platform += 1
-                    }
-                    Ok(w) if wheel_stem(&f.filename, &w).is_none() => {
-                        self.stats.dropped_bad_wheel_name += 1
-                    }
-                    Ok(w) => files.push((f, Some(w))),
-                },
-            }
+/// The files of `r` the database keeps, sorted by filename (with what was dropped counted in
+/// `stats`), or `None` when none is kept.
+pub(super) fn classify<'f>(
+    stats: &mut WriteStats,
+    p: &model::Project,
+    r: &'f model::Release,
+) -> Result<Option<Vec<Kept<'f>>>, WriteError> {
+    let mut files: Vec<Kept<'f>> = Vec::with_capacity(r.files.len());
+    for f in &r.files {
+        match f.kind {
+            FileKind::Other => stats.dropped_other += 1,
+            _ if f.url.is_empty() => stats.dropped_no_url += 1,
+            FileKind::Sdist => files.push((f, None)),
+            FileKind::Wheel => match WheelFilename::parse(&f.filename) {
+                Err(_) => stats.dropped_bad_wheel_name += 1,
+                Ok(w) if !w.platform_tags.iter().any(|t| installable_platform(t)) => {
+                    stats.dropped_platform += 1
+                }
+                Ok(w) if wheel_stem(&f.filename, &w).is_none() => stats.dropped_bad_wheel_name += 1,
+                Ok(w) => files.push((f, Some(w))),
+            },
         }
-        if files.is_empty() {
-            self.stats.dropped_empty_releases += 1;
-            return Ok(None);
-        }
-        files.sort_by(|a, b| a.0.filename.cmp(&b.0.filename));
-        for pair in files.windows(2) {
-            if pair[0].0.filename == pair[1].0.filename {
-                return Err(WriteError::DuplicateFile {
-                    project: p.name.clone(),
-                    filename: pair[0].0.filename.clone(),
-                });
-            }
-        }
-        Ok(Some(files))
     }
+    if files.is_empty() {
+        stats.dropped_empty_releases += 1;
+        return Ok(None);
+    }
+    files.sort_by(|a, b| a.0.filename.cmp(&b.0.filename));
+    for pair in files.windows(2) {
+        if pair[0].0.filename == pair[1].0.filename {
+            return Err(WriteError::DuplicateFile {
+                project: p.name.clone(),
+                filename: pair[0].0.filename.clone(),
+            });
+        }
+    }
+    Ok(Some(files))
+}
 
-    pub(super) fn release(
-        &mut self,
-        version: &str,
-        files: &[Kept<'_>],
-        stem_prefix: Option<&str>,
-    ) -> Result<(), WriteError> {
-        let upload_time = files.iter().filter_map(|(f, _)| f.upload_time).min();
-        let time_code = match upload_time {
-            None => 0,
-            Some(t) => t
-                .checked_sub(self.releases.prev_time)
-                .map(layout::zigzag)
-                .and_then(|z| z.checked_add(1))
-                .ok_or_else(|| WriteError::TimeSpan {
-                    filename: files[0].0.filename.clone(),
-                })?,
-        };
-        let implied = stem_prefix.map(|p| format!("{p}-{version}"));
-        for (f, wheel) in files {
-            self.file(f, wheel.as_ref(), implied.as_deref())?;
+impl Writer {
+    pub(super) fn add_release(&mut self, r: &PreparedRelease) -> Result<(), WriteError> {
+        for f in &r.files {
+            self.add_file(f)?;
         }
-        self.stats.files_kept += files.len() as u64;
         let rel = &mut self.releases;
-        layout::put_varint(&mut rel.versions, version.len() as u64);
-        rel.versions.extend_from_slice(version.as_bytes());
-        layout::put_varint(&mut rel.versions, files.len() as u64);
-        layout::put_varint(&mut rel.times, time_code);
-        if let Some(t) = upload_time {
-            rel.prev_time = t;
-        }
+        layout::put_varint(&mut rel.versions, r.version.len() as u64);
+        rel.versions.extend_from_slice(r.version.as_bytes());
+        layout::put_varint(&mut rel.versions, r.files.len() as u64);
+        layout::put_varint(&mut rel.times, r.time_code);
         rel.count += 1;
         Ok(())
     }
 
-    pub(super) fn file(
-        &mut self,
-        f: &model::File,
-        wheel: Option<&WheelFilename>,
-        implied_stem: Option<&str>,
-    ) -> Result<(), WriteError> {
-        let (url, digest) = match layout::pythonhosted_digest(&f.url, &f.filename) {
-            Some(d) => (0, d),
-            None => (self.strings.id(&f.url)?, [0; 32]),
-        };
-        let mut flags = if f.yanked { layout::FILE_YANKED } else { 0 };
-        let (name, code) = stem(f, wheel);
-        flags |= code << layout::FILE_EXT_SHIFT;
+    /// Interns `f`'s strings in the order the format's ids are defined by, and appends its
+    /// columns.
+    fn add_file(&mut self, f: &PreparedFile) -> Result<(), WriteError> {
+        let url = self.strings.opt(f.url.as_deref())?;
         let mut tagset = 0;
-        if let Some(w) = wheel {
-            flags |= layout::FILE_WHEEL;
-            let tags = [
-                w.python_tags.join("."),
-                w.abi_tags.join("."),
-                w.platform_tags.join("."),
-            ];
+        if let Some(tags) = &f.tags {
             let key = [
                 self.strings.id(&tags[0])?,
                 self.strings.id(&tags[1])?,
@@ -188,15 +151,11 @@ impl Writer {
             };
         }
         let metadata = self.metadata(f.metadata.as_ref())?;
+        let name = self.strings.opt(f.name.as_deref())?;
         let c = &mut self.files;
-        let name = if implied_stem == Some(name) {
-            0
-        } else {
-            self.strings.id(name)?
-        };
         let index = to_u32(c.flags.len(), "file count")?;
         sparse(&mut c.names, index, name);
-        c.flags.push(flags);
+        c.flags.push(f.flags);
         c.tagsets.push(U32::new(tagset));
         c.requires_python
             .push(U32::new(self.strings.opt(f.requires_python.as_deref())?));
@@ -204,10 +163,7 @@ impl Writer {
         let reason = self.strings.opt(f.yanked_reason.as_deref())?;
         sparse(&mut c.yanked_reasons, index, reason);
         sparse(&mut c.urls, index, url);
-        let mut hashes = [0u8; 64];
-        hashes[..32].copy_from_slice(&f.sha256);
-        hashes[32..].copy_from_slice(&digest);
-        c.hashes.push(hashes);
+        c.hashes.push(f.hashes);
         Ok(())
     }
 }

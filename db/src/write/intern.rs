@@ -1,7 +1,7 @@
 //! Interning tables: the string table and the list pool, each handing out one id per
 //! distinct value in first-use order.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use zerocopy::little_endian::U32;
 

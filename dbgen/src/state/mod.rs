@@ -346,10 +346,15 @@ pub fn load(path: &Path) -> Result<Loaded, StateError> {
     let reader = StateReader::open(path)?;
     let mut stats = LoadStats::default();
     let mut projects = Vec::new();
-    reader.for_each_project(&mut stats, &mut |_| {}, |p| {
-        projects.push(p.clone());
-        Ok::<(), StateError>(())
-    })?;
+    reader.for_each_project(
+        &mut stats,
+        &mut |_| {},
+        |p| p,
+        |p| {
+            projects.push(p.clone());
+            Ok::<(), StateError>(())
+        },
+    )?;
     let universe = Universe {
         index_url: reader.index_url.clone(),
         last_serial: reader.last_serial,

@@ -41,24 +41,27 @@ struct Parked {
     len: usize,
 }
 
-/// Consecutive projects decoded by one thread; `error` ends the handing over after `projects`.
-struct Chunk {
-    projects: Vec<Project>,
+/// Consecutive projects decoded (and prepared) by one thread; `error` ends the handing over
+/// after `projects`.
+struct Chunk<T> {
+    projects: Vec<T>,
     error: Option<StateError>,
 }
 
 impl StateReader {
-    /// Calls `f` with every project, in byte order of the normalized name, after calling
-    /// `read` with the number of projects read so far every [`CHUNK`] projects.
+    /// Calls `f` with `prepare` of every project, in byte order of the normalized name, after
+    /// calling `read` with the number of projects read so far every [`CHUNK`] projects.
+    /// `prepare` runs on the handing-over threads: what it does is off the calling thread.
     ///
     /// The whole state is read before `f` sees the first project: a damaged row stops the
     /// build before anything is written, with the error of the first damaged project in the
     /// state's stored order.
-    pub fn for_each_project<E: From<StateError>>(
+    pub fn for_each_project<T: Send, E: From<StateError>>(
         &self,
         stats: &mut LoadStats,
         read: &mut dyn FnMut(u64),
-        mut f: impl FnMut(&Project) -> Result<(), E>,
+        prepare: impl Fn(Project) -> T + Sync,
+        mut f: impl FnMut(&T) -> Result<(), E>,
     ) -> Result<(), E> {
         let (files, mut parked) = self.park(stats, read)?;
         parked.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
@@ -72,8 +75,10 @@ impl StateReader {
             for worker in 0..READERS {
                 let (tx, rx) = mpsc::sync_channel(2);
                 let (used_tx, used_rx) = mpsc::channel();
-                let (files, parked) = (&files, &parked);
-                s.spawn(move || hand_over(files, parked, worker, &tx, &used_rx, spill_error));
+                let (files, parked, prepare) = (&files, &parked, &prepare);
+                s.spawn(move || {
+                    hand_over(files, parked, worker, prepare, &tx, &used_rx, spill_error)
+                });
                 chunks.push(rx);
                 used.push(used_tx);
             }
@@ -252,15 +257,16 @@ fn park_chunks(
     Ok(by)
 }
 
-/// Thread `worker` of phase 2: decodes chunks `worker`, `worker + READERS`, ... of `parked`
-/// (in name order) and sends each to `tx`, stopping at the first error (sent with the
-/// projects before it) or when the receiver hangs up.
-fn hand_over(
+/// Thread `worker` of phase 2: decodes and prepares chunks `worker`, `worker + READERS`, ...
+/// of `parked` (in name order) and sends each to `tx`, stopping at the first error (sent with
+/// the projects before it) or when the receiver hangs up.
+fn hand_over<T>(
     files: &[File],
     parked: &[Parked],
     worker: usize,
-    tx: &SyncSender<Chunk>,
-    used: &Receiver<Vec<Project>>,
+    prepare: &impl Fn(Project) -> T,
+    tx: &SyncSender<Chunk<T>>,
+    used: &Receiver<Vec<T>>,
     spill_error: impl Fn(std::io::Error) -> StateError,
 ) {
     let mut bytes = Vec::new();
@@ -277,7 +283,7 @@ fn hand_over(
                         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
                 });
             match decoded {
-                Ok(project) => projects.push(project),
+                Ok(project) => projects.push(prepare(project)),
                 Err(e) => {
                     error = Some(spill_error(e));
                     break;
