@@ -69,9 +69,26 @@ pub fn members<'a>(db: &'a [u8], manifest: &'a str) -> [(&'static str, &'a [u8])
     [("manifest.json", manifest.as_bytes()), ("pinion.db", db)]
 }
 
-/// Packs `db` (a `pinion.db` file) and its manifest into the deterministic tarball.
-pub fn build_tarball(db: &[u8], info: &DbInfo) -> std::io::Result<Vec<u8>> {
+/// The published tarball of a database, and the pin of the tree it unpacks to.
+pub struct Packed {
+    pub tarball: Vec<u8>,
+    /// The NAR sha256 (lowercase hex) of the tree Nix unpacks the tarball into: what the
+    /// pin's `sha256` is for `builtins.fetchTarball`.
+    pub nar_sha256: String,
+}
+
+/// Packs `db` (a `pinion.db` file) and its manifest into the deterministic tarball. The
+/// manifest, which holds the database's sha256, is built once for both results.
+pub fn pack(db: &[u8], info: &DbInfo) -> std::io::Result<Packed> {
     let manifest = manifest_json(info, db);
+    let members = members(db, &manifest);
+    Ok(Packed {
+        tarball: build_tarball(&members, info)?,
+        nar_sha256: hex_lower(&crate::nar::directory_sha256(&members)),
+    })
+}
+
+fn build_tarball(members: &[(&str, &[u8])], info: &DbInfo) -> std::io::Result<Vec<u8>> {
     let stream = xz2::stream::MtStreamBuilder::new()
         .preset(XZ_PRESET)
         .block_size(XZ_BLOCK_SIZE)
@@ -97,7 +114,7 @@ pub fn build_tarball(db: &[u8], info: &DbInfo) -> std::io::Result<Vec<u8>> {
     };
     let dir = header(&format!("{TOP_DIR}/"), 0, 0o755, tar::EntryType::Directory)?;
     tar.append(&dir, std::io::empty())?;
-    for (name, data) in members(db, &manifest) {
+    for &(name, data) in members {
         let path = format!("{TOP_DIR}/{name}");
         let h = header(&path, data.len() as u64, 0o644, tar::EntryType::Regular)?;
         tar.append(&h, data)?;
@@ -105,11 +122,4 @@ pub fn build_tarball(db: &[u8], info: &DbInfo) -> std::io::Result<Vec<u8>> {
     let mut xz = tar.into_inner()?;
     xz.flush()?;
     xz.finish()
-}
-
-/// The NAR sha256 (lowercase hex) of the tree Nix unpacks the tarball into: what the pin's
-/// `sha256` is for `builtins.fetchTarball`.
-pub fn nar_sha256(db: &[u8], info: &DbInfo) -> String {
-    let manifest = manifest_json(info, db);
-    hex_lower(&crate::nar::directory_sha256(&members(db, &manifest)))
 }

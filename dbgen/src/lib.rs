@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use pinion_db::{BuildOptions, WriteError, WriteStats, Writer, Written, tarball};
+pub use tarball::Packed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -46,13 +47,6 @@ pub struct Unpacked {
     pub load: state::LoadStats,
     pub write: WriteStats,
     info: pinion_db::DbInfo,
-}
-
-/// The packed form of an [`Unpacked`] database.
-pub struct Packed {
-    pub tarball: Vec<u8>,
-    /// See [`Built::nar_sha256`].
-    pub nar_sha256: String,
 }
 
 /// `dbgen build`: crawl state → tarball. `created_at` defaults to the state's
@@ -179,16 +173,12 @@ impl Unpacked {
     /// The deterministic tarball and the NAR hash of its tree.
     pub fn pack(&self) -> Result<Packed, BuildError> {
         let start = Instant::now();
-        let tarball = tarball::build_tarball(&self.db, &self.info)?;
-        let nar_sha256 = tarball::nar_sha256(&self.db, &self.info);
+        let packed = tarball::pack(&self.db, &self.info)?;
         tracing::info!(
             seconds = start.elapsed().as_secs_f64(),
-            bytes = tarball.len(),
+            bytes = packed.tarball.len(),
             "packed the tarball"
         );
-        Ok(Packed {
-            tarball,
-            nar_sha256,
-        })
+        Ok(packed)
     }
 }

@@ -381,7 +381,7 @@ fn tarball_problems() {
     .unwrap();
     assert!(matches!(err, DbError::Manifest(_)), "{err}");
     let info = Database::from_bytes(db.clone()).unwrap().info();
-    let good = pinion_db::tarball::build_tarball(&db, &info).unwrap();
+    let good = pinion_db::tarball::pack(&db, &info).unwrap().tarball;
     let mut cut = good.clone();
     cut.truncate(good.len() / 2);
     assert!(Database::from_bytes(cut).is_err());
