@@ -65,10 +65,6 @@ impl StateReader {
     ) -> Result<(), E> {
         let (files, mut parked) = self.park(stats, read)?;
         parked.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        let spill_error = |source| StateError::Spill {
-            dir: std::env::temp_dir().display().to_string(),
-            source,
-        };
         std::thread::scope(|s| {
             let mut chunks = Vec::with_capacity(READERS);
             let mut used = Vec::with_capacity(READERS);
@@ -76,9 +72,7 @@ impl StateReader {
                 let (tx, rx) = mpsc::sync_channel(2);
                 let (used_tx, used_rx) = mpsc::channel();
                 let (files, parked, prepare) = (&files, &parked, &prepare);
-                s.spawn(move || {
-                    hand_over(files, parked, worker, prepare, &tx, &used_rx, spill_error)
-                });
+                s.spawn(move || hand_over(files, parked, worker, prepare, &tx, &used_rx));
                 chunks.push(rx);
                 used.push(used_tx);
             }
@@ -181,22 +175,16 @@ fn park_chunks(
     done: &Sender<u64>,
 ) -> Result<ParkedBy, (usize, StateError)> {
     let sql = sql_error(shown);
+    // Failures before the first row count as the first chunk's.
     let at_start = |e| (0, e);
-    let spill_error = |source| StateError::Spill {
-        dir: std::env::temp_dir().display().to_string(),
-        source,
-    };
+    let sql_at_start = |e| (0, sql(e));
     let conn = open_read_only(file, shown).map_err(at_start)?;
     let mut projects = conn
         .prepare("SELECT id, name, display_name, removed_at IS NOT NULL FROM projects ORDER BY id")
-        .map_err(|e| at_start(sql(e)))?;
-    let mut files = conn
-        .prepare(super::FILES_SQL)
-        .map_err(|e| at_start(sql(e)))?;
-    let mut reqs = conn
-        .prepare(super::REQS_SQL)
-        .map_err(|e| at_start(sql(e)))?;
-    let mut rows = projects.query([]).map_err(|e| at_start(sql(e)))?;
+        .map_err(sql_at_start)?;
+    let mut files = conn.prepare(super::FILES_SQL).map_err(sql_at_start)?;
+    let mut reqs = conn.prepare(super::REQS_SQL).map_err(sql_at_start)?;
+    let mut rows = projects.query([]).map_err(sql_at_start)?;
     let mut by = ParkedBy {
         file: tempfile::tempfile().map_err(|e| at_start(spill_error(e)))?,
         parked: Vec::new(),
@@ -267,7 +255,6 @@ fn hand_over<T>(
     prepare: &impl Fn(Project) -> T,
     tx: &SyncSender<Chunk<T>>,
     used: &Receiver<Vec<T>>,
-    spill_error: impl Fn(std::io::Error) -> StateError,
 ) {
     let mut bytes = Vec::new();
     for chunk in parked.chunks(CHUNK).skip(worker).step_by(READERS) {
@@ -294,6 +281,14 @@ fn hand_over<T>(
         if tx.send(Chunk { projects, error }).is_err() || stop {
             return;
         }
+    }
+}
+
+/// A failure to write or read back the temporary files, which live in TMPDIR.
+fn spill_error(source: std::io::Error) -> StateError {
+    StateError::Spill {
+        dir: std::env::temp_dir().display().to_string(),
+        source,
     }
 }
 
